@@ -1,0 +1,82 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Sentinel errors of the Store contract.
+var (
+	// ErrNotFound means no live transaction exists for the key: it never
+	// existed, was already taken, or has expired.
+	ErrNotFound = errors.New("session: not found")
+	// ErrAlreadyExists means Put was called with a key already in use.
+	ErrAlreadyExists = errors.New("session: already exists")
+	// ErrReplay means MarkSeen found the key already marked.
+	ErrReplay = errors.New("session: replay")
+	// ErrUnavailable means the store could not be reached or failed. A
+	// store never reports success when it could not do the work.
+	ErrUnavailable = errors.New("session: store unavailable")
+)
+
+// Transaction is one login in flight: everything needed to finish the
+// itsme flow and answer the SAML request that started it. It holds no
+// identity data.
+type Transaction struct {
+	// State is the OAuth state value; it is the transaction's key.
+	State string `json:"state"`
+	// Nonce and CodeVerifier are the flow's OIDC nonce and PKCE verifier.
+	Nonce        string `json:"nonce"`
+	CodeVerifier string `json:"code_verifier"`
+	// BrowserBinding is a hash of the secret held in the browser's flow
+	// cookie; the callback must present the matching cookie.
+	BrowserBinding string `json:"browser_binding"`
+
+	// SPEntityID, RequestID, ACSURL, ACSIndex and ACSBinding identify the
+	// SAML request and where the answer goes (resolved from metadata).
+	SPEntityID string `json:"sp"`
+	RequestID  string `json:"request_id"`
+	ACSURL     string `json:"acs_url"`
+	ACSBinding string `json:"acs_binding"`
+	// RelayState is returned to the SP byte for byte; HasRelayState tells
+	// an absent RelayState from an empty one.
+	RelayState    string `json:"relay_state,omitempty"`
+	HasRelayState bool   `json:"has_relay_state,omitempty"`
+
+	// Service, Attributes and ACRValues describe what was asked of itsme.
+	Service    string   `json:"service"`
+	Attributes []string `json:"attributes,omitempty"`
+	ACRValues  []string `json:"acr_values,omitempty"`
+
+	// Created and Expires bound the transaction's life.
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+}
+
+// LogValue implements slog.LogValuer; it never reveals the secrets.
+func (t Transaction) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("sp", t.SPEntityID),
+		slog.String("request_id", t.RequestID),
+		slog.String("service", t.Service),
+	)
+}
+
+// Store keeps transactions and replay markers.
+type Store interface {
+	// Put stores tx under tx.State until tx.Expires. It returns
+	// ErrAlreadyExists if the key is in use, ErrUnavailable on failure.
+	Put(ctx context.Context, tx Transaction) error
+	// Take atomically gets and deletes the transaction for state. Among
+	// concurrent callers exactly one gets it. It returns ErrNotFound when
+	// there is none or when it expired at now, ErrUnavailable on failure.
+	Take(ctx context.Context, state string, now time.Time) (Transaction, error)
+	// MarkSeen records key until deadline. It returns ErrReplay if key was
+	// already recorded and its deadline is after now, ErrUnavailable on
+	// failure. Among concurrent callers with one key exactly one succeeds.
+	MarkSeen(ctx context.Context, key string, now, deadline time.Time) error
+	// Close releases the store's resources.
+	Close() error
+}
