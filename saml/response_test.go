@@ -1,0 +1,288 @@
+package saml
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	crewjam "github.com/crewjam/saml"
+
+	"github.com/samlbridge/samlbridge/certs"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func loadTestKey(t *testing.T, name string) *certs.KeyPair {
+	t.Helper()
+	dir := filepath.Join("..", "testdata", "keys")
+	kp, err := certs.LoadFiles(filepath.Join(dir, name+"-test.key"), filepath.Join(dir, name+"-test.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp
+}
+
+// detRand is a deterministic byte stream for golden tests.
+type detRand struct{ ctr byte }
+
+func (d *detRand) Read(p []byte) (int, error) {
+	for i := range p {
+		d.ctr++
+		p[i] = d.ctr
+	}
+	return len(p), nil
+}
+
+func testIDP(t *testing.T, now func() time.Time, rnd *detRand) *IDP {
+	kp := loadTestKey(t, "idp")
+	idp := &IDP{
+		EntityID: "http://127.0.0.1:8080/saml/metadata",
+		Signer:   &Signer{Key: kp.Key, Certs: []*x509.Certificate{kp.Cert}},
+		Now:      now,
+	}
+	if rnd != nil {
+		idp.Rand = rnd
+	}
+	return idp
+}
+
+// crewjamSP is crewjam/saml's service provider, used as an independent
+// parser of what the bridge emits.
+func crewjamSP(t *testing.T, idp *IDP) *crewjam.ServiceProvider {
+	sp := loadTestKey(t, "sp")
+	acs, _ := url.Parse("https://sp.example.org/saml/acs")
+	md, _ := url.Parse("https://sp.example.org/saml/metadata")
+	return &crewjam.ServiceProvider{
+		EntityID:    md.String(),
+		Key:         sp.Key,
+		Certificate: sp.Cert,
+		AcsURL:      *acs,
+		MetadataURL: *md,
+		IDPMetadata: &crewjam.EntityDescriptor{
+			EntityID: idp.EntityID,
+			IDPSSODescriptors: []crewjam.IDPSSODescriptor{{
+				SSODescriptor: crewjam.SSODescriptor{RoleDescriptor: crewjam.RoleDescriptor{
+					KeyDescriptors: []crewjam.KeyDescriptor{{
+						Use: "signing",
+						KeyInfo: crewjam.KeyInfo{X509Data: crewjam.X509Data{X509Certificates: []crewjam.X509Certificate{{
+							Data: base64.StdEncoding.EncodeToString(idp.Signer.Certs[0].Raw),
+						}}}},
+					}},
+				}},
+			}},
+		},
+	}
+}
+
+func sampleParams() ResponseParams {
+	return ResponseParams{
+		SPEntityID:   "https://sp.example.org/saml/metadata",
+		ACSURL:       "https://sp.example.org/saml/acs",
+		InResponseTo: "id-4242",
+		NameID: NameID{
+			Value: "pairwise-abc", Format: NameIDFormatPersistent,
+			NameQualifier: "https://idp.e2e.itsme.services/v2", SPNameQualifier: "https://sp.example.org/saml/metadata",
+		},
+		Attributes: []crewjam.Attribute{
+			{Name: "firstName", Values: []crewjam.AttributeValue{{Type: "xs:string", Value: "Maxence"}}},
+			{Name: "nin", Values: []crewjam.AttributeValue{{Type: "xs:string", Value: "81042419835"}}},
+		},
+		AuthenticatingAuthority: "https://idp.e2e.itsme.services/v2",
+	}
+}
+
+func TestBuildResponseGolden(t *testing.T) {
+	fixed := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	idp := testIDP(t, func() time.Time { return fixed }, &detRand{})
+	p := sampleParams()
+	p.AuthnInstant = fixed.Add(-10 * time.Second)
+	got, err := idp.BuildResponse(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "TestBuildResponse_response.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("response differs from %s (run with -update after checking):\n%s", golden, got)
+	}
+}
+
+func TestBuildResponseAcceptedByCrewjamSP(t *testing.T) {
+	tests := []struct {
+		name         string
+		signResponse bool
+		encrypt      bool
+		cipher       string
+	}{
+		{name: "assertion signed"},
+		{name: "response and assertion signed", signResponse: true},
+		{name: "encrypted AES-128-GCM", encrypt: true, cipher: EncAES128GCM},
+		{name: "encrypted AES-256-CBC", encrypt: true, cipher: EncAES256CBC, signResponse: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			idp := testIDP(t, nil, nil)
+			sp := crewjamSP(t, idp)
+			p := sampleParams()
+			p.SignResponse = tc.signResponse
+			if tc.encrypt {
+				p.EncryptTo = sp.Certificate
+				p.EncryptionCipher = tc.cipher
+			}
+			raw, err := idp.BuildResponse(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.encrypt && (bytes.Contains(raw, []byte("Maxence")) || !bytes.Contains(raw, []byte(tc.cipher))) {
+				t.Fatalf("assertion not encrypted with %s", tc.cipher)
+			}
+			a, err := sp.ParseXMLResponse(raw, []string{"id-4242"}, sp.AcsURL)
+			if err != nil {
+				t.Fatalf("crewjam SP rejected the response: %v", describe(err))
+			}
+			if a.Subject.NameID.Value != "pairwise-abc" || a.Subject.NameID.NameQualifier != "https://idp.e2e.itsme.services/v2" {
+				t.Errorf("NameID = %+v", a.Subject.NameID)
+			}
+			if got := a.AuthnStatements[0].AuthnContext.AuthnContextClassRef.Value; got != AuthnContextSmartcardPKI {
+				t.Errorf("AuthnContextClassRef = %q", got)
+			}
+			if got := a.AttributeStatements[0].Attributes[1]; got.Name != "nin" || got.Values[0].Value != "81042419835" {
+				t.Errorf("attribute = %+v", got)
+			}
+		})
+	}
+}
+
+func TestBuildResponseStructure(t *testing.T) {
+	idp := testIDP(t, nil, nil)
+	raw, err := idp.BuildResponse(sampleParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	for _, want := range []string{
+		`<saml:AuthenticatingAuthority>https://idp.e2e.itsme.services/v2</saml:AuthenticatingAuthority>`,
+		`Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"`,
+		`Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"`,
+		`Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"`,
+		`Destination="https://sp.example.org/saml/acs"`,
+		`Recipient="https://sp.example.org/saml/acs"`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("response lacks %s", want)
+		}
+	}
+	if n := strings.Count(s, "<ds:Signature "); n != 1 {
+		t.Errorf("%d signatures, want exactly 1 (assertion only)", n)
+	}
+	if n := strings.Count(s, "<saml:Assertion"); n != 1 {
+		t.Errorf("%d assertions, want 1", n)
+	}
+	if strings.Contains(s, "rsa-sha1") || strings.Contains(s, "xmldsig#sha1") {
+		t.Error("SHA-1 used")
+	}
+}
+
+// TestAssertionTimesAtIssuance checks RESP-02: validity is computed when the
+// response is built, however long ago the request arrived.
+func TestAssertionTimesAtIssuance(t *testing.T) {
+	issued := time.Date(2026, 11, 21, 12, 15, 0, 0, time.UTC)
+	idp := testIDP(t, func() time.Time { return issued }, nil)
+	p := sampleParams()
+	p.AuthnInstant = issued.Add(-14 * time.Minute)
+	raw, err := idp.BuildResponse(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	for _, want := range []string{
+		`IssueInstant="2026-11-21T12:15:00Z"`,
+		`NotBefore="2026-11-21T12:14:30Z"`,
+		`NotOnOrAfter="2026-11-21T12:20:00Z"`,
+		`AuthnInstant="2026-11-21T12:01:00Z"`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("response lacks %s", want)
+		}
+	}
+}
+
+func TestBuildErrorResponse(t *testing.T) {
+	idp := testIDP(t, nil, nil)
+	sp := crewjamSP(t, idp)
+	raw, err := idp.BuildErrorResponse(ErrorParams{
+		SPEntityID: sp.EntityID, ACSURL: sp.AcsURL.String(), InResponseTo: "id-4242",
+		Status: &StatusError{Status: StatusResponder, SubStatus: StatusAuthnFailed, Message: "The user cancelled the login."},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("Assertion")) {
+		t.Error("error response carries an assertion")
+	}
+	_, err = sp.ParseXMLResponse(raw, []string{"id-4242"}, sp.AcsURL)
+	var bad crewjam.ErrBadStatus
+	if !asBadStatus(describe(err), &bad) || bad.Status != StatusResponder {
+		t.Fatalf("crewjam SP: got %v, want ErrBadStatus Responder", describe(err))
+	}
+	if !bytes.Contains(raw, []byte(StatusAuthnFailed)) {
+		t.Error("sub-status missing")
+	}
+}
+
+func TestPostForm(t *testing.T) {
+	rec := httptest.NewRecorder()
+	f := PostForm{URL: "https://sp.example.org/acs", Message: []byte("<x/>"), RelayState: `"><script>alert(1)</script>`, HasRelayState: true}
+	if err := f.Write(rec, rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	body := rec.Body.String()
+	if strings.Contains(body, "<script>alert(1)") {
+		t.Error("RelayState not escaped")
+	}
+	if !strings.Contains(body, `name="RelayState" value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"`) {
+		t.Errorf("RelayState not returned escaped:\n%s", body)
+	}
+	h := rec.Result().Header
+	if h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("headers %v", h)
+	}
+	csp := h.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'nonce-") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	nonce := strings.TrimSuffix(strings.SplitN(strings.SplitN(csp, "'nonce-", 2)[1], "'", 2)[0], "'")
+	if !strings.Contains(body, `<script nonce="`+nonce+`">`) {
+		t.Error("script does not carry the CSP nonce")
+	}
+	// Absent RelayState stays absent.
+	rec = httptest.NewRecorder()
+	_ = PostForm{URL: "https://sp.example.org/acs", Message: []byte("<x/>")}.Write(rec, nil)
+	if strings.Contains(rec.Body.String(), "RelayState") {
+		t.Error("absent RelayState was added")
+	}
+	_ = http.StatusOK
+	_ = sha256.New
+}

@@ -1,0 +1,91 @@
+package saml
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"github.com/beevik/etree"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// Signature algorithms the bridge signs with (saml2int; never RSA-SHA1,
+// which crewjam/saml uses by default: security catalogue G6, RESP-01).
+const (
+	SignatureRSASHA256 = dsig.RSASHA256SignatureMethod
+	SignatureRSASHA384 = dsig.RSASHA384SignatureMethod
+	SignatureRSASHA512 = dsig.RSASHA512SignatureMethod
+)
+
+// Signer signs SAML elements with an enveloped XML signature, exclusive
+// canonicalisation and a single Reference to the element's ID.
+type Signer struct {
+	// Key is the private key; it must be an RSA key.
+	Key crypto.Signer
+	// Certs is the certificate chain, leaf first, put in KeyInfo.
+	Certs []*x509.Certificate
+	// Method is the SignatureMethod URI; empty means RSA-SHA256.
+	Method string
+}
+
+func (s *Signer) context() (*dsig.SigningContext, error) {
+	if s == nil || s.Key == nil || len(s.Certs) == 0 {
+		return nil, errors.New("saml: signer has no key or certificate")
+	}
+	chain := make([][]byte, len(s.Certs))
+	for i, c := range s.Certs {
+		chain[i] = c.Raw
+	}
+	ctx, err := dsig.NewSigningContext(s.Key, chain)
+	if err != nil {
+		return nil, fmt.Errorf("saml: signing context: %w", err)
+	}
+	method := s.Method
+	if method == "" {
+		method = SignatureRSASHA256
+	}
+	switch method {
+	case SignatureRSASHA256, SignatureRSASHA384, SignatureRSASHA512:
+	default:
+		return nil, fmt.Errorf("saml: signature method %q is not allowed", method)
+	}
+	if err := ctx.SetSignatureMethod(method); err != nil {
+		return nil, fmt.Errorf("saml: %w", err)
+	}
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	ctx.IdAttribute = "ID"
+	return ctx, nil
+}
+
+// SignEnveloped signs el (which must carry an ID attribute and have the
+// Issuer as its first child) and returns the signed element with the
+// ds:Signature placed right after the Issuer, as the SAML schema requires.
+func (s *Signer) SignEnveloped(el *etree.Element) (*etree.Element, error) {
+	ctx, err := s.context()
+	if err != nil {
+		return nil, err
+	}
+	signed, err := ctx.SignEnveloped(el)
+	if err != nil {
+		return nil, fmt.Errorf("saml: signing %s: %w", el.Tag, err)
+	}
+	children := signed.ChildElements()
+	if len(children) == 0 {
+		return nil, errors.New("saml: signed element has no children")
+	}
+	sig := children[len(children)-1]
+	if sig.Tag != "Signature" {
+		return nil, fmt.Errorf("saml: unexpected last child %q after signing", sig.Tag)
+	}
+	// goxmldsig appends the Signature to a copy of el. Put it into el itself
+	// right after the Issuer: the enveloped-signature transform removes it
+	// wherever it is, so the digest still holds.
+	out := el.Copy()
+	pos := 0
+	if first := out.ChildElements(); len(first) > 0 && first[0].Tag == "Issuer" {
+		pos = first[0].Index() + 1
+	}
+	out.InsertChildAt(pos, sig.Copy())
+	return out, nil
+}
