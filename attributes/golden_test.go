@@ -1,0 +1,53 @@
+package attributes
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestMap_maxence renders every attribute for the seed persona through
+// crewjam's Attribute.Element and compares the XML with a golden file.
+func TestMap_maxence(t *testing.T) {
+	claims := loadClaims(t, "maxence_claims.json")
+	sub, _ := claims["sub"].(string)
+	attrs := Map(sub, claims, allNames())
+	// The persona has every claim but picture.
+	got := values(t, attrs)
+	for _, n := range allNames() {
+		if _, ok := got[n]; ok == (n == "picture") {
+			t.Errorf("attribute %s: present = %v", n, ok)
+		}
+	}
+
+	doc := etree.NewDocument()
+	root := doc.CreateElement("saml:AttributeStatement")
+	root.CreateAttr("xmlns:saml", "urn:oasis:names:tc:SAML:2.0:assertion")
+	for i := range attrs {
+		root.AddChild(attrs[i].Element())
+	}
+	doc.Indent(2)
+	xml, err := doc.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	golden := filepath.Join("testdata", t.Name()+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(xml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if xml != string(want) {
+		t.Errorf("XML differs from %s (run with -update after checking):\n%s", golden, xml)
+	}
+}

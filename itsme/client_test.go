@@ -1,0 +1,528 @@
+package itsme
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+var testNow = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// setup starts a fake OP and a client for it. The request's nonce and
+// verifier are registered with the OP.
+func setup(t *testing.T, mutate func(*Config)) (*fakeOP, *Client, AuthRequest) {
+	t.Helper()
+	clk := newClock(testNow)
+	op := newFakeOP(t, clk)
+	cfg := Config{
+		Issuer:       op.issuer(),
+		ClientID:     testClientID,
+		RedirectURI:  testRedirectURI,
+		ServiceCodes: testServiceCodes,
+		Keys:         op.keys.bridge,
+		Now:          clk.Now,
+		Logger:       slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	req := newTestRequest(t)
+	op.set(func(op *fakeOP) { op.nonce, op.verifier = req.Nonce, req.CodeVerifier })
+	return op, c, req
+}
+
+// asError asserts that err is an *Error and returns it.
+func asError(t *testing.T, err error) *Error {
+	t.Helper()
+	var ie *Error
+	if !errors.As(err, &ie) {
+		t.Fatalf("error %v (%T) is not an *itsme.Error", err, err)
+	}
+	return ie
+}
+
+func TestAuthCodeURL(t *testing.T) {
+	for _, encrypt := range []bool{true, false} {
+		t.Run(map[bool]string{true: "encrypted", false: "signed-only"}[encrypt], func(t *testing.T) {
+			op, c, req := setup(t, func(cfg *Config) { cfg.EncryptRequestObject = encrypt })
+			req.ACRValues = []string{ACRAdvanced}
+			raw, err := c.AuthCodeURL(context.Background(), req)
+			if err != nil {
+				t.Fatalf("AuthCodeURL: %v", err)
+			}
+			u, err := url.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := u.Scheme+"://"+u.Host+u.Path, op.issuer()+"/authorization"; got != want {
+				t.Errorf("endpoint = %q, want %q", got, want)
+			}
+			q := u.Query()
+			want := map[string]string{
+				"client_id":             testClientID,
+				"response_type":         "code",
+				"scope":                 "openid service:OIDC_TEST1_IDENT",
+				"redirect_uri":          testRedirectURI,
+				"state":                 req.State,
+				"nonce":                 req.Nonce,
+				"code_challenge":        s256(req.CodeVerifier),
+				"code_challenge_method": "S256",
+				"acr_values":            ACRAdvanced,
+				"ui_locales":            "fr",
+			}
+			for k, v := range want {
+				if got := q.Get(k); got != v {
+					t.Errorf("query %s = %q, want %q", k, got, v)
+				}
+			}
+			var qClaims ClaimsRequest
+			if err := json.Unmarshal([]byte(q.Get("claims")), &qClaims); err != nil || len(qClaims.UserInfo) != 3 || len(qClaims.IDToken) != 1 {
+				t.Errorf("claims query = %q (%v)", q.Get("claims"), err)
+			}
+			if strings.Contains(raw, req.CodeVerifier) {
+				t.Error("the code verifier leaked into the URL")
+			}
+
+			ro := q.Get("request")
+			if encrypt {
+				jwe, err := jose.ParseEncryptedCompact(ro, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A128CBC_HS256})
+				if err != nil {
+					t.Fatalf("request object is not an RSA-OAEP-256/A128CBC-HS256 JWE: %v", err)
+				}
+				if jwe.Header.KeyID != kidOPEnc || jwe.Header.ExtraHeaders["cty"] != "JWT" {
+					t.Errorf("JWE header kid=%q cty=%v", jwe.Header.KeyID, jwe.Header.ExtraHeaders["cty"])
+				}
+				pt, err := jwe.Decrypt(op.keys.opEnc)
+				if err != nil {
+					t.Fatalf("decrypting request object: %v", err)
+				}
+				ro = string(pt)
+			} else if strings.Count(ro, ".") != 2 {
+				t.Fatalf("request object is not a compact JWS")
+			}
+			jws, err := jose.ParseSignedCompact(ro, []jose.SignatureAlgorithm{jose.RS256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kid := jws.Signatures[0].Header.KeyID; kid != op.keys.bridge.Sig.KeyID() {
+				t.Errorf("JWS kid = %q, want the bridge signing kid", kid)
+			}
+			payload, err := jws.Verify(&op.keys.bridge.Sig.Key.PublicKey)
+			if err != nil {
+				t.Fatalf("request object signature: %v", err)
+			}
+			var cl map[string]any
+			if err := json.Unmarshal(payload, &cl); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range want {
+				if cl[k] != v {
+					t.Errorf("request object %s = %v, want %q", k, cl[k], v)
+				}
+			}
+			if cl["iss"] != testClientID || cl["aud"] != op.issuer() {
+				t.Errorf("iss/aud = %v/%v", cl["iss"], cl["aud"])
+			}
+			iat, _ := cl["iat"].(float64)
+			exp, _ := cl["exp"].(float64)
+			nbf, _ := cl["nbf"].(float64)
+			if int64(iat) != testNow.Unix() || exp-iat != 300 || nbf != iat {
+				t.Errorf("iat=%v nbf=%v exp=%v", iat, nbf, exp)
+			}
+			if jti, _ := cl["jti"].(string); len(jti) < 22 {
+				t.Errorf("jti %q too short", jti)
+			}
+			obj, _ := cl["claims"].(map[string]any)
+			if ui, _ := obj["userinfo"].(map[string]any); len(ui) != 3 {
+				t.Errorf("request object claims = %v", cl["claims"])
+			}
+		})
+	}
+}
+
+func TestAuthCodeURLRejectsBadRequests(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*AuthRequest)
+		wantErr error
+	}{
+		{"unknown service", func(r *AuthRequest) { r.Service = "confirmation" }, ErrUnknownService},
+		{"no state", func(r *AuthRequest) { r.State = "" }, ErrInvalidRequest},
+		{"no nonce", func(r *AuthRequest) { r.Nonce = "" }, ErrInvalidRequest},
+		{"short verifier", func(r *AuthRequest) { r.CodeVerifier = "abc" }, ErrInvalidRequest},
+		{"verifier with bad chars", func(r *AuthRequest) { r.CodeVerifier = strings.Repeat("a", 42) + "/" }, ErrInvalidRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c, req := setup(t, nil)
+			tt.mutate(&req)
+			_, err := c.AuthCodeURL(context.Background(), req)
+			ie := asError(t, err)
+			if !errors.Is(err, tt.wantErr) || ie.Stage != StageAuthorization || ie.Code != CodeProtocol {
+				t.Errorf("err = %v, want %v at stage authorization", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestExchange(t *testing.T) {
+	var logs bytes.Buffer
+	op, c, req := setup(t, func(cfg *Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx := context.Background()
+	if _, err := c.AuthCodeURL(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.Exchange(ctx, testCode, req)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	if id.Issuer != op.issuer() || id.Subject != testSub || id.ACR != ACRBasic || !id.AuthTime.Equal(testNow.Add(-5*time.Second)) {
+		t.Errorf("identity = %+v", id)
+	}
+	if id.Claims["name"] != "John Ronald R Tolkien" {
+		t.Errorf("name = %v (the ID token value must win)", id.Claims["name"])
+	}
+	if id.Claims[ClaimPrefix+"BENationalNumber"] != "85073003328" || id.Claims["sub"] != testSub || id.Claims["email"] != "john@example.org" {
+		t.Errorf("claims = %v", id.Claims)
+	}
+	addr, ok := id.Claims["address"].(map[string]any)
+	if !ok || addr["postal_code"] != "1000" {
+		t.Errorf("address = %#v, want the JSON string parsed into an object", id.Claims["address"])
+	}
+	for _, k := range protocolClaims {
+		if _, ok := id.Claims[k]; ok {
+			t.Errorf("protocol claim %q leaked into Identity.Claims", k)
+		}
+	}
+
+	// The token request.
+	op.mu.Lock()
+	form, assertion := op.lastForm, op.assertionClaim
+	op.mu.Unlock()
+	for k, v := range map[string]string{
+		"grant_type": "authorization_code", "code": testCode, "redirect_uri": testRedirectURI,
+		"code_verifier": req.CodeVerifier, "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+	} {
+		if got := strings.Join(form[k], ","); got != v {
+			t.Errorf("token form %s = %q, want %q", k, got, v)
+		}
+	}
+	iat, _ := assertion["iat"].(float64)
+	exp, _ := assertion["exp"].(float64)
+	jti, _ := assertion["jti"].(string)
+	if exp-iat != 60 || int64(iat) != testNow.Unix() || jti == "" || len(jti) > 255 {
+		t.Errorf("client assertion claims = %v", assertion)
+	}
+
+	// A second exchange mints a fresh jti (the OP refuses replays).
+	if _, err := c.Exchange(ctx, testCode, req); err != nil {
+		t.Fatalf("second Exchange: %v", err)
+	}
+	if op.assertionClaim["jti"] == jti {
+		t.Error("client assertion jti reused")
+	}
+	if got := op.userinfoCalls.Load(); got != 2 {
+		t.Errorf("userinfo calls = %d, want 2", got)
+	}
+
+	// Logs carry no secrets, tokens or claim values.
+	for _, secret := range []string{req.Nonce, req.State, req.CodeVerifier, testCode, testAccessToken, testSub, "85073003328", "Tolkien", "john@example.org"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), ClaimPrefix+"BENationalNumber") {
+		t.Error("logs should name the claims")
+	}
+}
+
+func TestExchangeSkipsUserInfoWithoutUserInfoClaims(t *testing.T) {
+	op, c, req := setup(t, nil)
+	req.Claims.UserInfo = nil
+	id, err := c.Exchange(context.Background(), testCode, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.userinfoCalls.Load() != 0 {
+		t.Error("userinfo was called although no userinfo claims were requested")
+	}
+	if _, ok := id.Claims["email"]; ok {
+		t.Error("email must come from userinfo only")
+	}
+}
+
+func TestExchangeACR(t *testing.T) {
+	tests := []struct {
+		name     string
+		tokenACR any
+		wantErr  error
+	}{
+		{"advanced given", ACRAdvanced, nil},
+		{"basic given", ACRBasic, ErrACR},
+		{"acr missing", nil, ErrACR},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op, c, req := setup(t, nil)
+			req.ACRValues = []string{ACRBasic, ACRAdvanced}
+			op.set(func(op *fakeOP) {
+				op.mutateID = func(m map[string]any) {
+					if tt.tokenACR == nil {
+						delete(m, "acr")
+					} else {
+						m["acr"] = tt.tokenACR
+					}
+				}
+			})
+			id, err := c.Exchange(context.Background(), testCode, req)
+			if tt.wantErr == nil {
+				if err != nil || id.ACR != ACRAdvanced {
+					t.Fatalf("Exchange = %v, %v", id, err)
+				}
+				return
+			}
+			ie := asError(t, err)
+			if !errors.Is(err, tt.wantErr) || ie.Code != CodeACRMismatch || ie.Stage != StageIDToken {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+}
+
+func TestOldEncryptionKeyStillDecrypts(t *testing.T) {
+	op, c, req := setup(t, nil)
+	old := op.keys.bridge.OldEnc[0]
+	op.set(func(op *fakeOP) {
+		op.mintID = func(m map[string]any) string {
+			return compact(t, encryptTo(t, jose.RSA_OAEP, jose.A256GCM, &old.Key.PublicKey, old.KeyID(), []byte(op.signed(m)), false))
+		}
+	})
+	req.Claims.UserInfo = nil
+	if _, err := c.Exchange(context.Background(), testCode, req); err != nil {
+		t.Fatalf("token for the old enc key (RSA-OAEP, A256GCM): %v", err)
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	op, c, req := setup(t, nil)
+	ctx := context.Background()
+	if err := c.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := op.jwksFetches.Load()
+	// itsme rotates its signing key: new kid, new key, old key gone.
+	op.set(func(op *fakeOP) {
+		op.jwksKeys[0] = jose.JSONWebKey{Key: &op.keys.opSig2.PublicKey, KeyID: kidOPSig2, Use: "sig", Algorithm: "RS256"}
+		op.mintID = func(m map[string]any) string {
+			return op.sealed(signRaw(t, jose.RS256, op.keys.opSig2, kidOPSig2, mustJSON(t, m)))
+		}
+	})
+	req.Claims.UserInfo = nil
+	if _, err := c.Exchange(ctx, testCode, req); err != nil {
+		t.Fatalf("Exchange after rotation: %v", err)
+	}
+	if got := op.jwksFetches.Load() - before; got != 1 {
+		t.Errorf("JWKS fetches after rotation = %d, want 1", got)
+	}
+}
+
+func TestUnknownKidFloodRespectsCooldown(t *testing.T) {
+	op, c, req := setup(t, nil)
+	ctx := context.Background()
+	if err := c.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := op.jwksFetches.Load()
+	var n int
+	op.set(func(op *fakeOP) {
+		op.mintID = func(m map[string]any) string {
+			n++
+			return op.sealed(signRaw(t, jose.RS256, op.keys.attacker, "random-kid-"+string(rune('a'+n%26)), mustJSON(t, m)))
+		}
+	})
+	req.Claims.UserInfo = nil
+	for i := 0; i < 20; i++ {
+		_, err := c.Exchange(ctx, testCode, req)
+		if !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("attempt %d: err = %v, want ErrUnknownKey", i, err)
+		}
+		if ie := asError(t, err); ie.Code != CodeInvalidToken || ie.Stage != StageIDToken {
+			t.Fatalf("attempt %d: %+v", i, ie)
+		}
+	}
+	if got := op.jwksFetches.Load() - before; got != 1 {
+		t.Errorf("JWKS fetches during the flood = %d, want 1", got)
+	}
+	op.clock.Advance(JWKSRefetchCooldown + time.Second)
+	_, _ = c.Exchange(ctx, testCode, req)
+	_, _ = c.Exchange(ctx, testCode, req)
+	if got := op.jwksFetches.Load() - before; got != 2 {
+		t.Errorf("JWKS fetches after the cooldown = %d, want 2", got)
+	}
+}
+
+func TestJWKSFiltersKeys(t *testing.T) {
+	k := loadTestKeys(t)
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &k.opSig.PublicKey, KeyID: "sig", Use: "sig", Algorithm: "RS256"},
+		{Key: &k.opEnc.PublicKey, KeyID: "enc", Use: "enc", Algorithm: "RSA-OAEP-256"},
+		{Key: &k.attacker.PublicKey, KeyID: "ps", Use: "sig", Algorithm: "PS256"},
+		{Key: k.attacker, KeyID: "private", Use: "sig"},
+		{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: "oct", Use: "sig"},
+	}}
+	body := mustJSON(t, set)
+	body = bytes.Replace(body, []byte(`{"keys":[`), []byte(`{"keys":[{"kty":"OKP","crv":"X448","x":"AA"},`), 1)
+	sig, enc, skipped, err := parseJWKS(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sig) != 1 || sig[0].KeyID != "sig" || len(enc) != 1 || enc[0].KeyID != "enc" || skipped != 4 {
+		t.Errorf("sig=%v enc=%v skipped=%d", sig, enc, skipped)
+	}
+	if _, ok := sig[0].Key.(*rsa.PublicKey); !ok {
+		t.Error("signing key is not an RSA public key")
+	}
+	if _, _, _, err := parseJWKS([]byte(`{"keys":[]}`)); !errors.Is(err, ErrJWKS) {
+		t.Errorf("empty set: err = %v", err)
+	}
+}
+
+func TestDiscoveryErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		edit     func(m map[string]any)
+		status   int
+		wantCode string
+		wantErr  error
+	}{
+		{"issuer mismatch", func(m map[string]any) { m["issuer"] = m["issuer"].(string) + "/" }, 0, CodeProtocol, ErrDiscovery},
+		{"token endpoint on another host", func(m map[string]any) { m["token_endpoint"] = "https://evil.example/token" }, 0, CodeProtocol, ErrDiscovery},
+		{"no jwks_uri", func(m map[string]any) { delete(m, "jwks_uri") }, 0, CodeProtocol, ErrDiscovery},
+		{"HS256 only", func(m map[string]any) { m["id_token_signing_alg_values_supported"] = []string{"HS256", "none"} }, 0, CodeProtocol, ErrDiscovery},
+		{"server error", nil, 503, CodeUnavailable, ErrHTTPStatus},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op, c, req := setup(t, nil)
+			op.set(func(op *fakeOP) { op.discovery, op.discoveryCode = tt.edit, tt.status })
+			_, err := c.AuthCodeURL(context.Background(), req)
+			ie := asError(t, err)
+			if !errors.Is(err, tt.wantErr) || ie.Code != tt.wantCode || ie.Stage != StageDiscovery {
+				t.Errorf("err = %v (code %q), want %v / %q", err, ie.Code, tt.wantErr, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestDiscoveryKeepsLastGood(t *testing.T) {
+	op, c, req := setup(t, nil)
+	ctx := context.Background()
+	if err := c.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	op.set(func(op *fakeOP) { op.discovery = func(m map[string]any) { m["issuer"] = "https://evil.example" } })
+	op.clock.Advance(MetadataTTL + time.Minute)
+	if _, err := c.AuthCodeURL(ctx, req); err != nil {
+		t.Fatalf("AuthCodeURL with a failing refresh: %v", err)
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	k := loadTestKeys(t)
+	good := Config{Issuer: "https://idp.e2e.itsme.services/v2", ClientID: "x", RedirectURI: testRedirectURI,
+		ServiceCodes: testServiceCodes, Keys: k.bridge}
+	if _, err := New(good); err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"no issuer", func(c *Config) { c.Issuer = "" }, "Issuer"},
+		{"relative issuer", func(c *Config) { c.Issuer = "/v2" }, "Issuer"},
+		{"no client", func(c *Config) { c.ClientID = "" }, "ClientID"},
+		{"bad redirect", func(c *Config) { c.RedirectURI = "ftp://x/cb" }, "RedirectURI"},
+		{"no services", func(c *Config) { c.ServiceCodes = nil }, "ServiceCodes"},
+		{"service code with space", func(c *Config) { c.ServiceCodes = map[Service]string{ServiceAuthentication: "A B"} }, "ServiceCodes"},
+		{"no keys", func(c *Config) { c.Keys = nil }, "Keys"},
+		{"negative leeway", func(c *Config) { c.Leeway = -time.Second }, "Leeway"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := good
+			tt.mutate(&cfg)
+			_, err := New(cfg)
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrConfig mentioning %s", err, tt.want)
+			}
+		})
+	}
+	// Every problem is reported at once.
+	_, err := New(Config{})
+	for _, field := range []string{"Issuer", "ClientID", "RedirectURI", "ServiceCodes", "Keys"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("empty config error %v does not mention %s", err, field)
+		}
+	}
+}
+
+func TestNewAuthRequestSecrets(t *testing.T) {
+	s1, n1, v1, err := NewAuthRequestSecrets(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, n2, v2, err := NewAuthRequestSecrets(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s1) < 22 || len(n1) < 22 || len(v1) < 43 || !validVerifier(v1) {
+		t.Errorf("lengths: state %d nonce %d verifier %d", len(s1), len(n1), len(v1))
+	}
+	if s1 == s2 || n1 == n2 || v1 == v2 || s1 == n1 {
+		t.Error("secrets repeat")
+	}
+	if _, _, _, err := NewAuthRequestSecrets(bytes.NewReader(make([]byte, 10))); err == nil {
+		t.Error("a short random source must fail")
+	}
+}
+
+func TestConcurrentExchanges(t *testing.T) {
+	op, c, req := setup(t, nil)
+	ctx := context.Background()
+	errs := make(chan error, 8)
+	for i := 0; i < cap(errs); i++ {
+		go func() {
+			if i%2 == 0 {
+				_, err := c.AuthCodeURL(ctx, req)
+				errs <- err
+				return
+			}
+			_, err := c.Exchange(ctx, testCode, req)
+			errs <- err
+		}()
+	}
+	for i := 0; i < cap(errs); i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent call: %v", err)
+		}
+	}
+	if got := op.jwksFetches.Load(); got != 1 {
+		t.Errorf("JWKS fetched %d times by concurrent first calls, want 1", got)
+	}
+}

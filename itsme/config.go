@@ -1,0 +1,179 @@
+package itsme
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/samlbridge/samlbridge/certs"
+)
+
+// Defaults applied by New for zero Config fields.
+const (
+	DefaultLeeway       = 60 * time.Second
+	DefaultMaxBodyBytes = 512 << 10
+	DefaultHTTPTimeout  = 10 * time.Second
+	// MaxTokenBytes caps the size of an ID token or userinfo JWT.
+	MaxTokenBytes = 256 << 10
+	// MaxIssuedAtAge is how old an ID token's iat may be.
+	MaxIssuedAtAge = 10 * time.Minute
+	// JWKSRefetchCooldown is the minimum time between two JWK Set fetches
+	// triggered by an unknown kid.
+	JWKSRefetchCooldown = 30 * time.Second
+	// MetadataTTL is how long discovery and the JWK Set are used before
+	// they are fetched again.
+	MetadataTTL = time.Hour
+	// RequestObjectLifetime is exp-iat of the request object.
+	RequestObjectLifetime = 5 * time.Minute
+	// ClientAssertionLifetime is exp-iat of the client assertion.
+	ClientAssertionLifetime = 60 * time.Second
+)
+
+// Config configures a Client. The zero values of the optional fields mean
+// the defaults described on each field.
+type Config struct {
+	// Issuer is itsme's issuer, e.g. "https://idp.e2e.itsme.services/v2".
+	// Discovery is read from Issuer+"/.well-known/openid-configuration"
+	// and its issuer must equal Issuer exactly.
+	Issuer string
+	// ClientID is the partner code issued by itsme.
+	ClientID string
+	// RedirectURI is the bridge's registered callback URL.
+	RedirectURI string
+	// ServiceCodes maps each itsme.Service to its service code, sent as
+	// the "service:<CODE>" scope.
+	ServiceCodes map[Service]string
+	// Keys are the bridge's signing and decryption keys.
+	Keys *certs.JOSEKeys
+	// EncryptRequestObject wraps the signed request object in a JWE to
+	// itsme's use=enc key (RSA-OAEP-256 and A128CBC-HS256 unless discovery
+	// only allows RSA-OAEP or A256GCM).
+	EncryptRequestObject bool
+	// HTTPClient is used for every call to itsme. Nil means a client with
+	// a 10 s timeout. Redirects are never followed, whatever the client's
+	// CheckRedirect says (OIDC-09).
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the randomness for jti values; nil means crypto/rand.
+	Rand io.Reader
+	// Logger receives one event per step; nil discards.
+	Logger *slog.Logger
+	// Leeway is the symmetric clock skew allowed on exp, iat and nbf;
+	// zero means 60 s.
+	Leeway time.Duration
+	// MaxBodyBytes caps every response body read from itsme; zero means
+	// 512 KiB.
+	MaxBodyBytes int64
+}
+
+func (cfg *Config) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if err := checkBaseURL(cfg.Issuer); err != nil {
+		add("Issuer: %w", err)
+	}
+	if cfg.ClientID == "" {
+		add("ClientID: missing")
+	}
+	if err := checkBaseURL(cfg.RedirectURI); err != nil {
+		add("RedirectURI: %w", err)
+	}
+	if len(cfg.ServiceCodes) == 0 {
+		add("ServiceCodes: no service code configured")
+	}
+	for svc, code := range cfg.ServiceCodes {
+		if code == "" || strings.ContainsAny(code, " \t\r\n\"\\") {
+			add("ServiceCodes[%s]: empty or contains spaces or quotes", svc)
+		}
+	}
+	if cfg.Keys == nil {
+		add("Keys: missing")
+	} else if err := cfg.Keys.Validate(); err != nil {
+		add("Keys: %w", err)
+	}
+	if cfg.Leeway < 0 || cfg.Leeway > 5*time.Minute {
+		add("Leeway: %s out of range [0, 5m]", cfg.Leeway)
+	}
+	if cfg.MaxBodyBytes < 0 {
+		add("MaxBodyBytes: negative")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
+}
+
+// checkBaseURL accepts absolute http(s) URLs without fragment. Production
+// configuration (cmd/samlbridge) additionally insists on https; plain http
+// is allowed here for the local emulator.
+func checkBaseURL(s string) error {
+	if s == "" {
+		return errors.New("missing")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must be an absolute http(s) URL without user info or fragment", s)
+	}
+	return nil
+}
+
+// noRedirects is the CheckRedirect of every client the Client uses.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// httpClient returns a copy of c (or a default client) that never follows
+// redirects.
+func httpClient(c *http.Client) *http.Client {
+	if c == nil {
+		tr := &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          16,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: DefaultHTTPTimeout,
+			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		}
+		return &http.Client{Timeout: DefaultHTTPTimeout, Transport: tr, CheckRedirect: noRedirects}
+	}
+	cp := *c
+	cp.CheckRedirect = noRedirects
+	return &cp
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = DefaultLeeway
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	cfg.HTTPClient = httpClient(cfg.HTTPClient)
+	svc := make(map[Service]string, len(cfg.ServiceCodes))
+	for k, v := range cfg.ServiceCodes {
+		svc[k] = v
+	}
+	cfg.ServiceCodes = svc
+	return cfg
+}

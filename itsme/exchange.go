@@ -1,0 +1,88 @@
+package itsme
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// maxCodeLen bounds the authorization code taken from the callback; itsme
+// codes are 36 characters.
+const maxCodeLen = 2048
+
+// Exchange redeems code at the token endpoint (private_key_jwt, PKCE
+// verifier from req), decrypts and validates the ID token against req
+// (nonce, acr), fetches the userinfo when req asks for userinfo claims,
+// and returns the verified Identity. Errors are *Error; Code is itsme's
+// OAuth error code when itsme sent one.
+func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*Identity, error) {
+	if code == "" || len(code) > maxCodeLen {
+		return nil, newError(StageToken, CodeProtocol, fmt.Errorf("%w: code missing or too long", ErrInvalidRequest))
+	}
+	if _, err := c.checkAuthRequest(req); err != nil {
+		return nil, newError(StageToken, CodeProtocol, err)
+	}
+	meta, err := c.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := c.redeemCode(ctx, meta, code, req)
+	if err != nil {
+		c.log.Info("itsme: token request failed", "err", err)
+		return nil, err
+	}
+	c.log.Debug("itsme: code redeemed")
+
+	idClaims, err := c.idToken(ctx, tr.IDToken, req)
+	if err != nil {
+		c.log.Info("itsme: ID token rejected", "err", err)
+		return nil, err
+	}
+	c.log.Info("itsme: ID token validated", "claim_names", claimNames(idClaims.all), "acr", idClaims.acr)
+
+	claims := userClaims(idClaims.all)
+	if len(req.Claims.UserInfo) > 0 {
+		ui, err := c.fetchUserInfo(ctx, meta, tr.AccessToken, idClaims.sub)
+		if err != nil {
+			c.log.Info("itsme: userinfo rejected", "err", err)
+			return nil, err
+		}
+		c.log.Info("itsme: userinfo validated", "claim_names", claimNames(ui.all))
+		for k, v := range userClaims(ui.all) {
+			if _, ok := claims[k]; !ok {
+				claims[k] = v
+			}
+		}
+	}
+	id := &Identity{
+		Issuer:  idClaims.iss,
+		Subject: idClaims.sub,
+		ACR:     idClaims.acr,
+		Claims:  claims,
+	}
+	if !idClaims.authTime.IsZero() {
+		id.AuthTime = idClaims.authTime
+	}
+	c.log.Info("itsme: identity verified", "identity", id)
+	return id, nil
+}
+
+// idToken decrypts, verifies and validates the ID token, including the
+// acr when req asked for ACRAdvanced.
+func (c *Client) idToken(ctx context.Context, raw string, req AuthRequest) (*jwtClaims, error) {
+	payload, err := c.openNestedJWT(ctx, raw)
+	if err != nil {
+		return nil, tokenError(StageIDToken, err)
+	}
+	cl, err := parseClaims(payload)
+	if err != nil {
+		return nil, tokenError(StageIDToken, err)
+	}
+	if err := c.validateIDToken(cl, req.Nonce); err != nil {
+		return nil, tokenError(StageIDToken, err)
+	}
+	if slices.Contains(req.ACRValues, ACRAdvanced) && cl.acr != ACRAdvanced {
+		return nil, &Error{Stage: StageIDToken, Code: CodeACRMismatch, Err: fmt.Errorf("%w: %s requested", ErrACR, ACRAdvanced)}
+	}
+	return cl, nil
+}
