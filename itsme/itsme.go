@@ -3,6 +3,7 @@ package itsme
 import (
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 )
 
@@ -86,6 +87,7 @@ func (id Identity) LogValue() slog.Value {
 	for k := range id.Claims {
 		names = append(names, k)
 	}
+	sort.Strings(names)
 	return slog.GroupValue(
 		slog.String("issuer", id.Issuer),
 		slog.String("acr", id.ACR),
