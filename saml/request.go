@@ -1,0 +1,313 @@
+package saml
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+	crewjam "github.com/crewjam/saml"
+
+	"github.com/samlbridge/samlbridge/metadata"
+)
+
+// Defaults for RequestParser's zero fields.
+const (
+	DefaultMaxClockSkew     = 3 * time.Minute
+	DefaultMaxRequestAge    = 5 * time.Minute
+	DefaultMaxBodyBytes     = 256 << 10
+	DefaultMaxInflatedBytes = 256 << 10
+	maxRelayStateBytes      = 1024 // the spec says 80 (saml-bindings §3.4.3); real SPs send more
+)
+
+// RequestParser reads and validates AuthnRequests arriving at the bridge's
+// SSO endpoint by the HTTP-Redirect or HTTP-POST binding. Its fields must
+// not change after first use; it is safe for concurrent use.
+type RequestParser struct {
+	// Registry finds the SP named by the Issuer. Required.
+	Registry metadata.Registry
+	// SSOURL is the bridge's configured (external) SSO endpoint URL. A
+	// Destination must equal it exactly; it is never derived from the
+	// Host header. Required.
+	SSOURL string
+	// WantAuthnRequestsSigned requires a signature from every SP, not only
+	// from those whose metadata says AuthnRequestsSigned.
+	WantAuthnRequestsSigned bool
+	// MaxClockSkew is how far in the future IssueInstant may be (default
+	// 3 min).
+	MaxClockSkew time.Duration
+	// MaxRequestAge is how old IssueInstant may be, plus MaxClockSkew
+	// (default 5 min).
+	MaxRequestAge time.Duration
+	// MaxBodyBytes caps a POST body or a Redirect query (default 256 KiB).
+	MaxBodyBytes int64
+	// MaxInflatedBytes caps a Redirect message after DEFLATE decompression
+	// (default 256 KiB).
+	MaxInflatedBytes int64
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Logger receives debug events; nil discards them. Messages are never
+	// logged.
+	Logger *slog.Logger
+}
+
+// AuthnRequest is an AuthnRequest that passed every check.
+type AuthnRequest struct {
+	// Binding is crewjam's HTTPRedirectBinding or HTTPPostBinding.
+	Binding string
+	// Request is decoded from the verified bytes only: for a signed POST
+	// request, from the element the signature covers. Request.ID is the
+	// ID to check for replay.
+	Request *crewjam.AuthnRequest
+	// RelayState is the RelayState, decoded; HasRelayState tells an absent
+	// RelayState from an empty one (both must be returned as received).
+	RelayState    string
+	HasRelayState bool
+	// SP is the registered SP named by the Issuer.
+	SP *metadata.ServiceProvider
+	// ACS is where to answer, chosen from the SP's metadata only.
+	ACS crewjam.IndexedEndpoint
+	// Signed is true when a signature was present and verified.
+	Signed bool
+}
+
+// MaxAge returns how long after its IssueInstant a request may still be
+// accepted (MaxRequestAge plus MaxClockSkew, with defaults applied): a
+// replay cache entry for the request ID must live at least this long.
+func (p *RequestParser) MaxAge() time.Duration { return p.maxRequestAge() + p.maxClockSkew() }
+
+// Parse validates an AuthnRequest, in this order (architecture §3.3):
+// method and size caps, duplicate parameters, base64 and (Redirect) a
+// bounded inflate; XML pre-checks on the raw bytes; the SAML shape; the SP
+// by its Issuer; the signature (required when the SP's metadata or the
+// bridge asks for it, and always verified when present); then Destination,
+// IssueInstant, the ACS and the RelayState.
+//
+// Every rejection is a *RequestError; errors.Is(err, ErrX) tells the
+// reason. Such requests must be answered with a local error page, never at
+// an ACS. Replay of Request.ID is for the caller to check.
+func (p *RequestParser) Parse(r *http.Request) (*AuthnRequest, error) {
+	if p.Registry == nil {
+		return nil, errors.New("saml: RequestParser has no Registry")
+	}
+	req, err := p.parse(r)
+	if err != nil {
+		var re *RequestError
+		if errors.As(err, &re) {
+			p.logger().Debug("AuthnRequest rejected", "reason", re.Reason, "cause", re.Err)
+		}
+		return nil, err
+	}
+	p.logger().Debug("AuthnRequest accepted", "sp", req.SP.EntityID, "binding", req.Binding, "signed", req.Signed)
+	return req, nil
+}
+
+func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
+	var in *inbound
+	var err error
+	switch r.Method {
+	case http.MethodGet:
+		in, err = p.readRedirect(r)
+	case http.MethodPost:
+		in, err = p.readPost(r)
+	default:
+		return nil, &RequestError{Reason: ErrUnsupportedBinding, Message: msgMethod, Err: fmt.Errorf("method %s", quote(r.Method)), status: http.StatusMethodNotAllowed}
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	rd, err := parseRequestDoc(in.xml)
+	if err != nil {
+		return nil, reject(ErrMalformedRequest, err)
+	}
+	sp, err := p.Registry.ServiceProvider(r.Context(), rd.issuer)
+	if errors.Is(err, metadata.ErrUnknownServiceProvider) {
+		return nil, reject(ErrUnknownSP, err)
+	}
+	if err != nil {
+		return nil, reject(ErrRegistryUnavailable, err)
+	}
+
+	verified, signed, err := p.checkSignature(in, rd, sp)
+	if err != nil {
+		return nil, err
+	}
+	req, err := decodeRequest(verified, rd)
+	if err != nil {
+		return nil, reject(ErrMalformedRequest, err)
+	}
+	out := &AuthnRequest{Binding: in.binding, Request: req, SP: sp, Signed: signed,
+		RelayState: in.relayState, HasRelayState: in.hasRelayState}
+	if err := p.checkSemantics(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkSignature applies the signature policy (catalogue SIG-01/02/12,
+// saml2int SDP-IDP05) and returns the bytes to decode the request from.
+func (p *RequestParser) checkSignature(in *inbound, rd *requestDoc, sp *metadata.ServiceProvider) ([]byte, bool, error) {
+	required := sp.AuthnRequestsSigned || p.WantAuthnRequestsSigned
+	if in.binding == crewjam.HTTPRedirectBinding {
+		// The Redirect binding signs the query; a signature inside the
+		// XML must have been removed (saml-bindings §3.4.4.1, SIG-12).
+		if len(rd.signatures) > 0 {
+			return nil, false, reject(ErrBadSignature, errors.New("ds:Signature inside a Redirect-binding message"))
+		}
+		if !in.hasQuerySignature() {
+			if required {
+				return nil, false, reject(ErrSignatureRequired, errors.New("unsigned Redirect request"))
+			}
+			return in.xml, false, nil
+		}
+		if err := verifyRedirectSignature(in.params, sp.SigningCerts); err != nil {
+			return nil, false, reject(ErrBadSignature, err)
+		}
+		return in.xml, true, nil
+	}
+	if len(rd.signatures) == 0 {
+		if required {
+			return nil, false, reject(ErrSignatureRequired, errors.New("unsigned POST request"))
+		}
+		return in.xml, false, nil
+	}
+	el, err := verifyPostSignature(rd, sp.SigningCerts)
+	if err != nil {
+		return nil, false, reject(ErrBadSignature, err)
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(el)
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		return nil, false, reject(ErrBadSignature, fmt.Errorf("serialising the verified element: %w", err))
+	}
+	return b, true, nil
+}
+
+// decodeRequest binds data to crewjam's AuthnRequest and checks that it
+// says what the pre-checked DOM said, so that one value cannot be looked
+// at by one parser and used from another (G19).
+func decodeRequest(data []byte, rd *requestDoc) (*crewjam.AuthnRequest, error) {
+	var req crewjam.AuthnRequest
+	if err := xml.Unmarshal(data, &req); err != nil {
+		return nil, fmt.Errorf("decoding the AuthnRequest: %w", err)
+	}
+	if req.Issuer == nil || strings.TrimSpace(req.Issuer.Value) != rd.issuer {
+		return nil, errors.New("the decoded Issuer differs from the checked one")
+	}
+	if req.ID != rd.id || req.Version != "2.0" {
+		return nil, errors.New("the decoded ID or Version differs from the checked one")
+	}
+	req.Signature = nil
+	return &req, nil
+}
+
+// checkSemantics checks Destination, IssueInstant, the ACS and RelayState.
+func (p *RequestParser) checkSemantics(out *AuthnRequest) error {
+	req := out.Request
+	// saml-bindings §3.4.5.2, §3.5.5.2; catalogue REQ-07.
+	if req.Destination == "" && out.Signed {
+		return reject(ErrDestination, errors.New("signed request without Destination"))
+	}
+	if req.Destination != "" && req.Destination != p.SSOURL {
+		return reject(ErrDestination, fmt.Errorf("Destination %s is not the SSO URL", quote(req.Destination)))
+	}
+	// Catalogue REQ-08, G4: neither too old nor in the future.
+	now := p.now()
+	switch {
+	case req.IssueInstant.After(now.Add(p.maxClockSkew())):
+		return reject(ErrStaleRequest, fmt.Errorf("IssueInstant %s is in the future", req.IssueInstant.UTC().Format(time.RFC3339)))
+	case req.IssueInstant.Before(now.Add(-p.MaxAge())):
+		return reject(ErrStaleRequest, fmt.Errorf("IssueInstant %s is too old", req.IssueInstant.UTC().Format(time.RFC3339)))
+	}
+	// SAML core §3.4.1; catalogue REQ-03/04/05.
+	var index *int
+	if v := req.AssertionConsumerServiceIndex; v != "" {
+		n, err := strconv.ParseUint(v, 10, 16)
+		if err != nil || strings.TrimSpace(v) != v || (len(v) > 1 && v[0] == '0') {
+			return reject(ErrACS, fmt.Errorf("AssertionConsumerServiceIndex %s is not an unsignedShort", quote(v)))
+		}
+		i := int(n)
+		index = &i
+	}
+	acs, err := out.SP.ResolveACS(req.AssertionConsumerServiceURL, index, req.ProtocolBinding)
+	switch {
+	case errors.Is(err, metadata.ErrBindingNotSupported):
+		return reject(ErrUnsupportedBinding, err)
+	case err != nil:
+		return reject(ErrACS, err)
+	}
+	out.ACS = acs
+	// saml-bindings §3.4.3: returned exactly, so refuse what cannot be.
+	if out.HasRelayState {
+		if err := checkRelayState(out.RelayState); err != nil {
+			return &RequestError{Reason: ErrMalformedRequest, Message: msgRelayState, Err: err}
+		}
+	}
+	return nil
+}
+
+// checkRelayState allows up to 1024 bytes of UTF-8 without control
+// characters (catalogue REQ-19).
+func checkRelayState(s string) error {
+	if len(s) > maxRelayStateBytes {
+		return fmt.Errorf("RelayState is %d bytes, the limit is %d", len(s), maxRelayStateBytes)
+	}
+	if !utf8.ValidString(s) {
+		return errors.New("RelayState is not valid UTF-8")
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return errors.New("RelayState contains control characters")
+	}
+	return nil
+}
+
+func (p *RequestParser) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *RequestParser) maxClockSkew() time.Duration {
+	if p.MaxClockSkew > 0 {
+		return p.MaxClockSkew
+	}
+	return DefaultMaxClockSkew
+}
+
+func (p *RequestParser) maxRequestAge() time.Duration {
+	if p.MaxRequestAge > 0 {
+		return p.MaxRequestAge
+	}
+	return DefaultMaxRequestAge
+}
+
+func (p *RequestParser) maxBodyBytes() int64 {
+	if p.MaxBodyBytes > 0 {
+		return p.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
+
+func (p *RequestParser) maxInflatedBytes() int64 {
+	if p.MaxInflatedBytes > 0 {
+		return p.MaxInflatedBytes
+	}
+	return DefaultMaxInflatedBytes
+}
+
+func (p *RequestParser) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

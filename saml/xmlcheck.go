@@ -1,0 +1,354 @@
+package saml
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+	xrv "github.com/mattermost/xml-roundtrip-validator"
+)
+
+// XML namespaces of SAML 2.0 protocol messages.
+const (
+	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
+	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+	entityFmt   = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
+)
+
+// Structural limits checked by a streaming pass before any DOM or
+// signature work (catalogue X-06). A real AuthnRequest has about a dozen
+// elements, nested four deep.
+const (
+	maxXMLDepth      = 64
+	maxXMLElements   = 2000
+	maxXMLAttrs      = 50
+	maxXMLText       = 16 << 10
+	maxIDLen         = 256
+	maxIssuerLen     = 1024 // SAML core §8.3.6
+	maxErrValueBytes = 64   // attacker values quoted in causes are cut here
+)
+
+// precheckXML runs the checks that need no DOM, on the raw bytes (catalogue
+// X-03..X-07, X-10, G18, LIB-01): UTF-8 only, no DOCTYPE or ENTITY, a
+// strict encoding/xml token walk bounding depth, element count, attributes
+// and text size, with exactly one root, no duplicate attributes and no
+// processing instructions besides the XML declaration; then the
+// xml-roundtrip-validator.
+func precheckXML(data []byte) error {
+	if !utf8.Valid(data) {
+		return errors.New("message is not valid UTF-8")
+	}
+	if !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("<")) {
+		return errors.New("message does not start with '<'")
+	}
+	upper := bytes.ToUpper(data)
+	if bytes.Contains(upper, []byte("<!DOCTYPE")) || bytes.Contains(upper, []byte("<!ENTITY")) {
+		return errors.New("message contains a DOCTYPE or ENTITY declaration")
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = true
+	depth, elements, roots, tokens := 0, 0, 0, 0
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("not well-formed XML: %w", err)
+		}
+		tokens++
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				if roots++; roots > 1 {
+					return errors.New("more than one root element")
+				}
+			}
+			if depth++; depth > maxXMLDepth {
+				return fmt.Errorf("elements nested deeper than %d", maxXMLDepth)
+			}
+			if elements++; elements > maxXMLElements {
+				return fmt.Errorf("more than %d elements", maxXMLElements)
+			}
+			if len(t.Attr) > maxXMLAttrs {
+				return fmt.Errorf("an element has more than %d attributes", maxXMLAttrs)
+			}
+			seen := make(map[xml.Name]bool, len(t.Attr))
+			for _, a := range t.Attr {
+				if seen[a.Name] {
+					return fmt.Errorf("element %s has attribute %s twice", quote(t.Name.Local), quote(a.Name.Local))
+				}
+				seen[a.Name] = true
+			}
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if len(t) > maxXMLText {
+				return fmt.Errorf("a text node is longer than %d bytes", maxXMLText)
+			}
+			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+				return errors.New("text outside the root element")
+			}
+		case xml.Directive:
+			return errors.New("message contains a directive")
+		case xml.ProcInst:
+			if t.Target != "xml" || tokens != 1 {
+				return errors.New("processing instructions are not allowed")
+			}
+		}
+	}
+	if roots != 1 {
+		return errors.New("no root element")
+	}
+	if err := checkAttrSeparation(data); err != nil {
+		return err
+	}
+	if err := xrv.Validate(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("message does not round-trip through encoding/xml: %w", err)
+	}
+	return nil
+}
+
+// checkAttrSeparation refuses attributes not separated by whitespace
+// (<a b="c"d="e"/>), which encoding/xml accepts but other XML parsers
+// reject or read differently (golang/go#68293, catalogue X-07). It lexes
+// only the markup of a document encoding/xml already found well-formed.
+func checkAttrSeparation(data []byte) error {
+	skip := func(i int, end string) int {
+		k := bytes.Index(data[i:], []byte(end))
+		if k < 0 {
+			return len(data)
+		}
+		return i + k + len(end)
+	}
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '<')
+		if j < 0 {
+			return nil
+		}
+		i += j
+		rest := data[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			i = skip(i, "-->")
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			i = skip(i, "]]>")
+		case bytes.HasPrefix(rest, []byte("<?")):
+			i = skip(i, "?>")
+		default:
+			var quote byte
+			for i++; i < len(data); i++ {
+				c := data[i]
+				if quote != 0 {
+					if c == quote {
+						quote = 0
+						if i+1 < len(data) && !strings.ContainsRune(" \t\r\n/>", rune(data[i+1])) {
+							return errors.New("attributes not separated by whitespace")
+						}
+					}
+					continue
+				}
+				if c == '"' || c == '\'' {
+					quote = c
+				} else if c == '>' {
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// requestDoc is a pre-checked AuthnRequest DOM and what was read from it
+// before any signature work.
+type requestDoc struct {
+	root       *etree.Element
+	issuerEl   *etree.Element
+	id         string
+	issuer     string
+	signatures []*etree.Element // every ds:Signature in the document
+}
+
+// parseRequestDoc pre-checks data and parses it with etree, then checks
+// the shape the rest of the pipeline relies on: the root is a SAML 2.0
+// samlp:AuthnRequest (REQ-11) with a well-formed ID (REQ-10) and an
+// IssueInstant, its first child is a saml:Issuer holding only plain text
+// (G3, REQ-02, X-09), and no SAML or DSig element carries a
+// foreign-namespace attribute that collides with a SAML/DSig attribute
+// name (X-08, G19).
+func parseRequestDoc(data []byte) (*requestDoc, error) {
+	if err := precheckXML(data); err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.PreserveCData = true
+	doc.ReadSettings.MaxDepth = maxXMLDepth + 1
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, fmt.Errorf("parsing XML: %w", err)
+	}
+	root := doc.Root()
+	if root == nil {
+		return nil, errors.New("no root element")
+	}
+	if root.Tag != "AuthnRequest" || root.NamespaceURI() != nsProtocol {
+		return nil, fmt.Errorf("root element is {%s}%s, want a SAML 2.0 protocol AuthnRequest", quote(root.NamespaceURI()), quote(root.Tag))
+	}
+	rd := &requestDoc{root: root}
+	if err := checkForeignAttrs(root); err != nil {
+		return nil, err
+	}
+	if v, ok := plainAttr(root, "Version"); !ok || v != "2.0" {
+		return nil, fmt.Errorf("version %s, want 2.0", quote(v))
+	}
+	id, _ := plainAttr(root, "ID")
+	if !validID(id) {
+		return nil, fmt.Errorf("ID %s is not an NCName of 1 to %d characters", quote(id), maxIDLen)
+	}
+	rd.id = id
+	if v, ok := plainAttr(root, "IssueInstant"); !ok || v == "" {
+		return nil, errors.New("IssueInstant is missing")
+	}
+	issuer, issuerEl, err := readIssuer(root)
+	if err != nil {
+		return nil, err
+	}
+	rd.issuer, rd.issuerEl = issuer, issuerEl
+	walk(root, func(el *etree.Element) {
+		if el.Tag == "Signature" && el.NamespaceURI() == nsDSig {
+			rd.signatures = append(rd.signatures, el)
+		}
+	})
+	return rd, nil
+}
+
+// readIssuer returns the Issuer's value. It must be the root's first child
+// element, in the assertion namespace, with an absent or entity Format, and
+// contain only character data: comments, CDATA sections, processing
+// instructions or elements inside it are refused, so that the value is
+// exactly what every parser and canonicaliser sees (X-09).
+func readIssuer(root *etree.Element) (string, *etree.Element, error) {
+	children := root.ChildElements()
+	if len(children) == 0 || children[0].Tag != "Issuer" {
+		return "", nil, errors.New("the Issuer element is missing")
+	}
+	el := children[0]
+	if el.NamespaceURI() != nsAssertion {
+		return "", nil, fmt.Errorf("Issuer is in namespace %s, want the SAML assertion namespace", quote(el.NamespaceURI()))
+	}
+	if f, ok := plainAttr(el, "Format"); ok && f != entityFmt {
+		return "", nil, fmt.Errorf("Issuer Format %s, want absent or entity", quote(f))
+	}
+	var b strings.Builder
+	for _, tok := range el.Child {
+		switch t := tok.(type) {
+		case *etree.CharData:
+			if t.IsCData() {
+				return "", nil, errors.New("Issuer contains a CDATA section")
+			}
+			b.WriteString(t.Data)
+		case *etree.Comment:
+			return "", nil, errors.New("Issuer contains a comment")
+		case *etree.ProcInst:
+			return "", nil, errors.New("Issuer contains a processing instruction")
+		default:
+			return "", nil, errors.New("Issuer contains markup")
+		}
+	}
+	v := strings.TrimSpace(b.String())
+	if v == "" || len(v) > maxIssuerLen {
+		return "", nil, fmt.Errorf("Issuer is empty or longer than %d bytes", maxIssuerLen)
+	}
+	return v, el, nil
+}
+
+// samlAttrNames are the unqualified attribute names of SAML protocol,
+// assertion and XML-DSig elements. A foreign-namespace attribute with one
+// of these local names (x:AssertionConsumerServiceURL) is refused: etree's
+// SelectAttr would return it where encoding/xml returns the unqualified one
+// (catalogue G19, X-08).
+var samlAttrNames = map[string]bool{
+	"ID": true, "Version": true, "IssueInstant": true, "Destination": true, "Consent": true,
+	"ForceAuthn": true, "IsPassive": true, "AssertionConsumerServiceIndex": true,
+	"AssertionConsumerServiceURL": true, "ProtocolBinding": true, "AttributeConsumingServiceIndex": true,
+	"ProviderName": true, "Format": true, "NameQualifier": true, "SPNameQualifier": true,
+	"SPProvidedID": true, "AllowCreate": true, "Comparison": true, "ProxyCount": true,
+	"NotBefore": true, "NotOnOrAfter": true, "Recipient": true, "InResponseTo": true, "Address": true,
+	"Method": true, "Name": true, "NameFormat": true, "FriendlyName": true, "Count": true,
+	"Algorithm": true, "URI": true, "Id": true, "Type": true, "PrefixList": true,
+}
+
+func checkForeignAttrs(root *etree.Element) error {
+	var err error
+	walk(root, func(el *etree.Element) {
+		if err != nil {
+			return
+		}
+		switch el.NamespaceURI() {
+		case nsProtocol, nsAssertion, nsDSig:
+		default:
+			return
+		}
+		for _, a := range el.Attr {
+			if a.Space == "" || a.Space == "xmlns" || a.Space == "xml" {
+				continue
+			}
+			if _, plain := plainAttr(el, a.Key); samlAttrNames[a.Key] || plain {
+				err = fmt.Errorf("element %s carries the namespaced attribute %s:%s", quote(el.Tag), quote(a.Space), quote(a.Key))
+				return
+			}
+		}
+	})
+	return err
+}
+
+// plainAttr returns the value of the unqualified attribute key. Unlike
+// etree's SelectAttr it never matches a prefixed attribute.
+func plainAttr(el *etree.Element, key string) (string, bool) {
+	for _, a := range el.Attr {
+		if a.Space == "" && a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// validID accepts xs:ID values (NCName) of 1 to maxIDLen bytes (REQ-10).
+func validID(id string) bool {
+	if id == "" || len(id) > maxIDLen {
+		return false
+	}
+	for i, r := range id {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r)):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// walk calls fn for el and all its descendants, in document order. Depth
+// is bounded by precheckXML.
+func walk(el *etree.Element, fn func(*etree.Element)) {
+	fn(el)
+	for _, c := range el.ChildElements() {
+		walk(c, fn)
+	}
+}
+
+// quote renders an untrusted value for logs: Go-quoted and cut to
+// maxErrValueBytes.
+func quote(s string) string {
+	if len(s) > maxErrValueBytes {
+		s = s[:maxErrValueBytes] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
