@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/metadata"
+)
+
+// Config is the YAML configuration of "samlbridge serve".
+type Config struct {
+	// ExternalURL is the bridge's public base URL.
+	ExternalURL string `yaml:"external_url"`
+	// Listen is the address to listen on.
+	Listen string `yaml:"listen"`
+	// TLS, when set, makes the bridge terminate TLS itself.
+	TLS *TLSConfig `yaml:"tls"`
+	// SAML configures the IdP side.
+	SAML SAMLConfig `yaml:"saml"`
+	// Itsme configures the upstream.
+	Itsme ItsmeConfig `yaml:"itsme"`
+	// PairwiseSecret keys pairwise NameIDs (≥ 32 bytes, hex).
+	PairwiseSecret Secret `yaml:"pairwise_secret"`
+	// ServiceProviders lists the SPs and what each may receive.
+	ServiceProviders []SPConfig `yaml:"service_providers"`
+	// Log configures logging.
+	Log LogConfig `yaml:"log"`
+
+	dir string // directory of the config file; relative paths are resolved against it
+}
+
+// TLSConfig names the certificate and key files.
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// SAMLConfig configures the SAML IdP.
+type SAMLConfig struct {
+	SigningKeyFile          string        `yaml:"signing_key_file"`
+	SigningCertFile         string        `yaml:"signing_cert_file"`
+	WantAuthnRequestsSigned bool          `yaml:"want_authn_requests_signed"`
+	MetadataValidFor        time.Duration `yaml:"metadata_valid_for"`
+	OrganizationName        string        `yaml:"organization_name"`
+	OrganizationURL         string        `yaml:"organization_url"`
+}
+
+// ItsmeConfig configures the itsme client.
+type ItsmeConfig struct {
+	// Issuer is https://idp.e2e.itsme.services/v2 (sandbox) or
+	// https://idp.prd.itsme.services/v2 (production).
+	Issuer                string            `yaml:"issuer"`
+	ClientID              string            `yaml:"client_id"`
+	Services              map[string]string `yaml:"services"`
+	SigningKeyFile        string            `yaml:"signing_key_file"`
+	EncryptionKeyFile     string            `yaml:"encryption_key_file"`
+	OldEncryptionKeyFiles []string          `yaml:"old_encryption_key_files"`
+	EncryptRequestObject  *bool             `yaml:"encrypt_request_object"`
+}
+
+// SPConfig registers one or more SPs from a metadata file.
+type SPConfig struct {
+	MetadataFile string   `yaml:"metadata_file"`
+	Attributes   []string `yaml:"attributes"`
+	SignResponse bool     `yaml:"sign_response"`
+	// AllowInsecureACS permits http:// ACS URLs on loopback hosts only.
+	AllowInsecureACS bool `yaml:"allow_insecure_acs"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Secret is a secret given by file or environment variable, never inline.
+type Secret struct {
+	File string `yaml:"file"`
+	Env  string `yaml:"env"`
+}
+
+// LoadConfig reads path with strict decoding: an unknown key is an error
+// that names the key and its line.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.dir = filepath.Dir(path)
+	return &c, nil
+}
+
+func (c *Config) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Resolved is a validated configuration with its files loaded.
+type Resolved struct {
+	Config   *Config
+	SAMLKey  *certs.KeyPair
+	JOSE     *certs.JOSEKeys
+	Secret   []byte
+	SPs      []*metadata.ServiceProvider
+	Services map[string]string
+}
+
+// Resolve validates c and loads everything it refers to. It reports every
+// problem at once (errors.Join), each naming the setting concerned.
+func (c *Config) Resolve(now time.Time) (*Resolved, error) {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	r := &Resolved{Config: c}
+
+	if u, err := url.Parse(c.ExternalURL); c.ExternalURL == "" || err != nil || u.Host == "" || (u.Scheme != "https" && !isLoopbackHTTP(u)) {
+		add("external_url: %q must be an absolute https URL (http only on loopback)", c.ExternalURL)
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		add("tls: cert_file and key_file are both required")
+	}
+	// SAML signing key.
+	if c.SAML.SigningKeyFile == "" {
+		add("saml.signing_key_file: missing")
+	} else if kp, err := certs.LoadFiles(c.path(c.SAML.SigningKeyFile), c.path(c.SAML.SigningCertFile)); err != nil {
+		add("saml.signing_key_file: %w", err)
+	} else if kp.Cert == nil {
+		add("saml.signing_cert_file: no certificate for the SAML signing key")
+	} else {
+		if now.After(kp.Cert.NotAfter) {
+			add("saml.signing_cert_file: the certificate expired on %s", kp.Cert.NotAfter.Format(time.DateOnly))
+		}
+		r.SAMLKey = kp
+	}
+	if (c.SAML.OrganizationName == "") != (c.SAML.OrganizationURL == "") {
+		add("saml: organization_name and organization_url must be given together (the metadata schema requires both)")
+	}
+	if c.SAML.MetadataValidFor == 0 {
+		c.SAML.MetadataValidFor = 7 * 24 * time.Hour
+	}
+	// itsme.
+	if c.Itsme.Issuer == "" {
+		add("itsme.issuer: missing (https://idp.e2e.itsme.services/v2 or https://idp.prd.itsme.services/v2)")
+	} else if u, err := url.Parse(c.Itsme.Issuer); err != nil || u.Scheme != "https" {
+		add("itsme.issuer: %q must be an https URL", c.Itsme.Issuer)
+	}
+	if c.Itsme.ClientID == "" {
+		add("itsme.client_id: missing (the partner code from itsme onboarding)")
+	}
+	for k, v := range c.Itsme.Services {
+		if k != "authentication" && k != "identification" {
+			add("itsme.services: unknown service %q (want authentication or identification)", k)
+		}
+		if v == "" {
+			add("itsme.services.%s: empty service code", k)
+		}
+	}
+	if c.Itsme.Services["identification"] == "" && c.Itsme.Services["authentication"] == "" {
+		add("itsme.services: at least one of authentication or identification needs a service code")
+	}
+	r.Services = c.Itsme.Services
+	jose := &certs.JOSEKeys{}
+	for _, k := range []struct {
+		name, file string
+		dst        **certs.KeyPair
+	}{{"itsme.signing_key_file", c.Itsme.SigningKeyFile, &jose.Sig}, {"itsme.encryption_key_file", c.Itsme.EncryptionKeyFile, &jose.Enc}} {
+		if k.file == "" {
+			add("%s: missing", k.name)
+			continue
+		}
+		kp, err := certs.LoadFiles(c.path(k.file), "")
+		if err != nil {
+			add("%s: %w", k.name, err)
+			continue
+		}
+		*k.dst = kp
+	}
+	for i, f := range c.Itsme.OldEncryptionKeyFiles {
+		kp, err := certs.LoadFiles(c.path(f), "")
+		if err != nil {
+			add("itsme.old_encryption_key_files[%d]: %w", i, err)
+			continue
+		}
+		jose.OldEnc = append(jose.OldEnc, kp)
+	}
+	if jose.Sig != nil && jose.Enc != nil {
+		if err := jose.Validate(); err != nil {
+			add("itsme keys: %w", err)
+		}
+		r.JOSE = jose
+	}
+	// Pairwise secret.
+	if secret, err := c.PairwiseSecret.load(c); err != nil {
+		add("pairwise_secret: %w", err)
+	} else {
+		r.Secret = secret
+	}
+	// SPs.
+	if len(c.ServiceProviders) == 0 {
+		add("service_providers: none configured")
+	}
+	known := map[string]bool{}
+	for _, d := range attributes.Definitions() {
+		known[d.Name] = true
+	}
+	for i, spc := range c.ServiceProviders {
+		where := fmt.Sprintf("service_providers[%d]", i)
+		if spc.MetadataFile == "" {
+			add("%s.metadata_file: missing", where)
+			continue
+		}
+		data, err := os.ReadFile(c.path(spc.MetadataFile))
+		if err != nil {
+			add("%s.metadata_file: %w", where, err)
+			continue
+		}
+		sps, err := metadata.ParseServiceProviders(data, metadata.ParseOptions{AllowInsecureACS: spc.AllowInsecureACS, Now: func() time.Time { return now }})
+		if err != nil {
+			add("%s (%s): %w", where, spc.MetadataFile, err)
+			continue
+		}
+		for _, a := range spc.Attributes {
+			if !known[a] {
+				add("%s.attributes: unknown attribute %q", where, a)
+			}
+		}
+		for _, sp := range sps {
+			sp.AllowedAttributes = slices.Clone(spc.Attributes)
+			sp.SignResponse = spc.SignResponse
+			if len(sp.EncryptionCerts) == 0 && entitledToSensitive(spc.Attributes) {
+				// PRIV-06: national numbers travel only in encrypted assertions.
+				add("%s (%s): may receive the national number but its metadata has no encryption key", where, sp.EntityID)
+			}
+			r.SPs = append(r.SPs, sp)
+		}
+	}
+	if _, err := metadata.NewStaticRegistry(r.SPs...); err != nil {
+		add("service_providers: %w", err)
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if _, err := newLogger(os.Stderr, c.Log.Level, c.Log.Format); err != nil {
+		add("log: %w", err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+func entitledToSensitive(attrs []string) bool {
+	for _, a := range attrs {
+		if d, ok := attributes.Lookup(a); ok && d.Sensitive {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopbackHTTP(u *url.URL) bool {
+	h := u.Hostname()
+	return u.Scheme == "http" && (h == "127.0.0.1" || h == "::1" || h == "localhost")
+}
+
+func (s Secret) load(c *Config) ([]byte, error) {
+	var raw string
+	switch {
+	case s.File != "" && s.Env != "":
+		return nil, errors.New("give either file or env, not both")
+	case s.File != "":
+		b, err := os.ReadFile(c.path(s.File))
+		if err != nil {
+			return nil, err
+		}
+		raw = string(b)
+	case s.Env != "":
+		v, ok := os.LookupEnv(s.Env)
+		if !ok {
+			return nil, fmt.Errorf("environment variable %s is not set", s.Env)
+		}
+		raw = v
+	default:
+		return nil, errors.New("missing: give file or env (a hex string of at least 32 bytes)")
+	}
+	b, err := decodeHex(strings.TrimSpace(raw))
+	if err != nil || len(b) < 32 {
+		return nil, errors.New("must be a hex string of at least 32 bytes (64 hex characters)")
+	}
+	return b, nil
+}
+
+var _ = x509.Certificate{}

@@ -1,0 +1,71 @@
+// Command samlbridge is a SAML 2.0 identity provider that authenticates
+// users with itsme® over OpenID Connect.
+//
+// Usage:
+//
+//	samlbridge demo [--addr 127.0.0.1:8080] [--state-dir DIR] [--sp-metadata FILE]...
+//	samlbridge serve --config FILE
+//	samlbridge check --config FILE
+//
+// demo runs the bridge with the built-in itsme emulator and a demo SP on one
+// loopback address. serve runs against real itsme with a YAML
+// configuration; check validates that configuration and reports every
+// problem at once.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  samlbridge demo  [--addr 127.0.0.1:8080] [--state-dir DIR] [--sp-metadata FILE]...
+  samlbridge serve --config FILE
+  samlbridge check --config FILE
+`
+
+// run is main without os.Exit, for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "demo":
+		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = runCheck(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "samlbridge: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "samlbridge: %v\n%s", err, usage)
+			return 2
+		}
+		fmt.Fprintf(stderr, "samlbridge: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }

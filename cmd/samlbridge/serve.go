@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/itsme"
+	"github.com/samlbridge/samlbridge/metadata"
+	"github.com/samlbridge/samlbridge/saml"
+	"github.com/samlbridge/samlbridge/server"
+	"github.com/samlbridge/samlbridge/session/memory"
+)
+
+func decodeHex(s string) ([]byte, error) { return hex.DecodeString(s) }
+
+func configFlag(name string, args []string, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration file")
+	if err := fs.Parse(args); err != nil {
+		return "", usageError{err}
+	}
+	if *path == "" {
+		return "", usageError{fmt.Errorf("%s needs --config FILE", name)}
+	}
+	return *path, nil
+}
+
+// runCheck validates a configuration and reports every problem at once.
+func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	path, err := configFlag("check", args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	r, err := cfg.Resolve(time.Now())
+	if err != nil {
+		return fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d service providers)\n", path, len(r.SPs))
+	return nil
+}
+
+func indent(s string) string {
+	return "  - " + strings.ReplaceAll(s, "\n", "\n  - ")
+}
+
+// runServe runs the bridge against real itsme.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	path, err := configFlag("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	r, err := cfg.Resolve(time.Now())
+	if err != nil {
+		return fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
+	}
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimSuffix(cfg.ExternalURL, "/")
+	registry, err := metadata.NewStaticRegistry(r.SPs...)
+	if err != nil {
+		return err
+	}
+	idpMD, err := metadata.IDPMetadata(metadata.IDPConfig{
+		EntityID:                base + server.PathMetadata,
+		SSOURL:                  base + server.PathSSO,
+		SigningCerts:            []*x509.Certificate{r.SAMLKey.Cert},
+		WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned,
+		NameIDFormats:           []string{saml.NameIDFormatPersistent},
+		ValidUntil:              time.Now().Add(cfg.SAML.MetadataValidFor),
+		CacheDuration:           time.Hour,
+		OrganizationName:        cfg.SAML.OrganizationName,
+		OrganizationURL:         cfg.SAML.OrganizationURL,
+	})
+	if err != nil {
+		return err
+	}
+	services := map[itsme.Service]string{}
+	for k, v := range r.Services {
+		services[itsme.Service(k)] = v
+	}
+	encryptRO := cfg.Itsme.EncryptRequestObject == nil || *cfg.Itsme.EncryptRequestObject
+	client, err := itsme.New(itsme.Config{
+		Issuer: cfg.Itsme.Issuer, ClientID: cfg.Itsme.ClientID, RedirectURI: base + server.PathCallback,
+		ServiceCodes: services, Keys: r.JOSE, EncryptRequestObject: encryptRO, Logger: log.With("component", "itsme"),
+	})
+	if err != nil {
+		return err
+	}
+	bridge, err := server.New(server.Config{
+		ExternalURL: base,
+		Registry:    registry,
+		Parser: &saml.RequestParser{Registry: registry, SSOURL: base + server.PathSSO,
+			WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned, Logger: log.With("component", "saml")},
+		IDP:            &saml.IDP{EntityID: base + server.PathMetadata, Signer: &saml.Signer{Key: r.SAMLKey.Key, Certs: []*x509.Certificate{r.SAMLKey.Cert}}},
+		IDPMetadata:    idpMD,
+		Upstream:       client,
+		JWKS:           r.JOSE.PublicJWKS(),
+		Store:          memory.New(0),
+		PairwiseSecret: r.Secret,
+		DefaultRelease: attributes.AuthenticationSet(),
+		Logger:         log.With("component", "bridge"),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	if cfg.TLS != nil {
+		cert, err := tls.LoadX509KeyPair(r.Config.path(cfg.TLS.CertFile), r.Config.path(cfg.TLS.KeyFile))
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	fmt.Fprintf(stdout, "samlbridge serving %s on %s (itsme %s, %d SPs)\n", base, cfg.Listen, cfg.Itsme.Issuer, len(r.SPs))
+	return listenAndServe(ctx, ln, bridge, log)
+}

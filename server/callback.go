@@ -1,0 +1,142 @@
+package server
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"slices"
+
+	crewjam "github.com/crewjam/saml"
+
+	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/itsme"
+	"github.com/samlbridge/samlbridge/metadata"
+	"github.com/samlbridge/samlbridge/saml"
+	"github.com/samlbridge/samlbridge/session"
+)
+
+// handleCallback is step 5–6 of the flow (see doc.go).
+func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		s.errorPage(w, http.StatusMethodNotAllowed, msgBadCallback, "")
+		return
+	}
+	q := r.URL.Query()
+	for _, p := range []string{"state", "code", "error", "error_description", "iss"} {
+		if len(q[p]) > 1 { // OIDC-08: parameter pollution
+			s.log.Warn("callback rejected: duplicate parameter", "param", p)
+			s.errorPage(w, http.StatusBadRequest, msgBadCallback, "")
+			return
+		}
+	}
+	state := q.Get("state")
+	if state == "" || len(state) > 512 {
+		s.errorPage(w, http.StatusBadRequest, msgBadCallback, "")
+		return
+	}
+	tx, err := s.cfg.Store.Take(ctx, state, s.cfg.Now())
+	if err != nil {
+		if errors.Is(err, session.ErrNotFound) {
+			s.log.Warn("callback for an unknown, used or expired login")
+			s.errorPage(w, http.StatusBadRequest, msgExpired, "")
+			return
+		}
+		s.log.Error("session store unavailable", "err", err)
+		s.errorPage(w, http.StatusServiceUnavailable, msgStoreDown, "")
+		return
+	}
+	log := s.log.With("sp", tx.SPEntityID, "request_id", truncate(tx.RequestID, 64))
+	cookieValue := s.takeFlowCookie(w, r, state)
+	if cookieValue == "" || subtle.ConstantTimeCompare([]byte(hashBinding(cookieValue)), []byte(tx.BrowserBinding)) != 1 {
+		// Login CSRF / session swapping (OIDC-01): the browser that
+		// finishes the flow is not the one that started it.
+		log.Warn("callback rejected: browser binding mismatch")
+		s.errorPage(w, http.StatusBadRequest, msgBinding, "")
+		return
+	}
+	sp, err := s.cfg.Registry.ServiceProvider(ctx, tx.SPEntityID)
+	if err != nil || !acsStillValid(sp, tx.ACSURL) {
+		log.Warn("SP or its ACS disappeared during the login", "err", err)
+		s.errorPage(w, http.StatusBadRequest, msgSPGone, "")
+		return
+	}
+	answer := func(se *saml.StatusError) {
+		log.Warn("answering with an error status", "status", se)
+		s.postError(w, tx.ACSURL, sp.EntityID, tx.RequestID, tx.RelayState, tx.HasRelayState, se)
+	}
+	if code := q.Get("error"); code != "" {
+		if q.Get("code") != "" {
+			answer(&saml.StatusError{Status: saml.StatusResponder, Message: "itsme sent an invalid answer."})
+			return
+		}
+		answer(statusFromUpstream(&itsme.Error{Stage: "authorization", Code: truncate(code, 64), Description: q.Get("error_description")}))
+		return
+	}
+	code := q.Get("code")
+	if code == "" || len(code) > 1024 {
+		answer(&saml.StatusError{Status: saml.StatusResponder, Message: "itsme sent an invalid answer."})
+		return
+	}
+	authReq := itsme.AuthRequest{
+		State: tx.State, Nonce: tx.Nonce, CodeVerifier: tx.CodeVerifier,
+		Service: itsme.Service(tx.Service), ACRValues: tx.ACRValues,
+	}
+	// Rebuild the claims request so Exchange knows whether userinfo is
+	// needed; the plan is a pure function of the released attributes.
+	if _, claims, err := attributes.Plan(tx.Attributes); err == nil {
+		authReq.Claims = claims
+	}
+	id, err := s.cfg.Upstream.Exchange(ctx, code, authReq)
+	if err != nil {
+		answer(statusFromUpstream(err))
+		return
+	}
+	attrs := attributes.Map(id.Subject, id.Claims, tx.Attributes)
+	params := saml.ResponseParams{
+		SPEntityID:   sp.EntityID,
+		ACSURL:       tx.ACSURL,
+		InResponseTo: tx.RequestID,
+		NameID: saml.NameID{
+			Value:           attributes.PairwiseID(s.cfg.PairwiseSecret, id.Subject, sp.EntityID),
+			Format:          saml.NameIDFormatPersistent,
+			NameQualifier:   id.Issuer,
+			SPNameQualifier: sp.EntityID,
+		},
+		Attributes:              attrs,
+		AuthnContextClassRef:    saml.AuthnContextSmartcardPKI,
+		AuthenticatingAuthority: id.Issuer,
+		AuthnInstant:            id.AuthTime,
+		SignResponse:            sp.SignResponse,
+	}
+	if len(sp.EncryptionCerts) > 0 {
+		params.EncryptTo = sp.EncryptionCerts[0]
+		params.EncryptionCipher = saml.ChooseCipher(sp.EncryptionMethods)
+	}
+	resp, err := s.cfg.IDP.BuildResponse(params)
+	if err != nil {
+		log.Error("building the response failed", "err", err)
+		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
+		return
+	}
+	names := make([]string, len(attrs))
+	for i, a := range attrs {
+		names[i] = a.Name
+	}
+	log.Info("login completed", "upstream", id, "released", names, "encrypted", params.EncryptTo != nil)
+	form := saml.PostForm{URL: tx.ACSURL, Field: "SAMLResponse", Message: resp, RelayState: tx.RelayState, HasRelayState: tx.HasRelayState}
+	if err := form.Write(w, s.cfg.Rand); err != nil {
+		log.Error("writing the POST form failed", "err", err)
+	}
+}
+
+// acsStillValid re-checks, just before posting, that the ACS chosen at the
+// start of the flow is still a POST endpoint in the SP's metadata (it may
+// have been reloaded meanwhile).
+func acsStillValid(sp *metadata.ServiceProvider, acs string) bool {
+	return slices.ContainsFunc(sp.ACS, func(e crewjam.IndexedEndpoint) bool {
+		return e.Location == acs && e.Binding == crewjam.HTTPPostBinding
+	})
+}

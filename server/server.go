@@ -1,0 +1,182 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/samlbridge/samlbridge/itsme"
+	"github.com/samlbridge/samlbridge/metadata"
+	"github.com/samlbridge/samlbridge/saml"
+	"github.com/samlbridge/samlbridge/session"
+)
+
+// Upstream is the identity provider behind the bridge (itsme). Errors are
+// *itsme.Error where the upstream or the transport failed.
+type Upstream interface {
+	AuthCodeURL(ctx context.Context, req itsme.AuthRequest) (string, error)
+	Exchange(ctx context.Context, code string, req itsme.AuthRequest) (*itsme.Identity, error)
+}
+
+// Paths served by the bridge.
+const (
+	PathSSO      = "/saml/sso"
+	PathMetadata = "/saml/metadata"
+	PathCallback = "/oidc/callback"
+	PathJWKS     = "/jwks"
+	PathHealthz  = "/healthz"
+)
+
+// Config configures a Server. Values must not change after New.
+type Config struct {
+	// ExternalURL is the bridge's public base URL (scheme, host, optional
+	// path prefix), from configuration only, never from request headers.
+	ExternalURL string
+	// Registry knows the SPs.
+	Registry metadata.Registry
+	// Parser validates AuthnRequests. Its SSOURL must be
+	// ExternalURL+PathSSO.
+	Parser *saml.RequestParser
+	// IDP builds signed responses.
+	IDP *saml.IDP
+	// IDPMetadata is the pre-serialised metadata served at PathMetadata.
+	IDPMetadata []byte
+	// Upstream is the itsme client.
+	Upstream Upstream
+	// JWKS is the bridge's public JWK Set served at PathJWKS.
+	JWKS jose.JSONWebKeySet
+	// Store keeps transactions and the replay cache.
+	Store session.Store
+	// PairwiseSecret keys the pairwise NameID HMAC; PairwiseSecretVersion
+	// tells generations apart in logs.
+	PairwiseSecret []byte
+	// DefaultRelease is what an SP gets when it requests nothing and has
+	// no allow-list of its own (the Authentication set).
+	DefaultRelease []string
+	// FlowTTL bounds how long a user may take at itsme (default 15 min).
+	FlowTTL time.Duration
+	// Now, Rand and Logger: nil means time.Now, crypto/rand, discard.
+	Now    func() time.Time
+	Rand   io.Reader
+	Logger *slog.Logger
+}
+
+// Server is the bridge's HTTP front end.
+type Server struct {
+	cfg      Config
+	external *url.URL
+	secure   bool
+	log      *slog.Logger
+	jwks     []byte
+	mux      *http.ServeMux
+}
+
+// New validates cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	var errs []error
+	u, err := url.Parse(cfg.ExternalURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("server: external URL %q must be an absolute http(s) URL", cfg.ExternalURL))
+	}
+	if cfg.Registry == nil {
+		errs = append(errs, errors.New("server: no SP registry"))
+	}
+	if cfg.Parser == nil {
+		errs = append(errs, errors.New("server: no AuthnRequest parser"))
+	} else if u != nil && cfg.Parser.SSOURL != strings.TrimSuffix(cfg.ExternalURL, "/")+PathSSO {
+		errs = append(errs, fmt.Errorf("server: parser SSO URL %q does not match the external URL", cfg.Parser.SSOURL))
+	}
+	if cfg.IDP == nil || cfg.IDP.Signer == nil {
+		errs = append(errs, errors.New("server: no IdP signer"))
+	}
+	if cfg.Upstream == nil {
+		errs = append(errs, errors.New("server: no upstream"))
+	}
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("server: no session store"))
+	}
+	if len(cfg.PairwiseSecret) < 32 {
+		errs = append(errs, errors.New("server: the pairwise NameID secret must be at least 32 bytes"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if cfg.FlowTTL <= 0 {
+		cfg.FlowTTL = 15 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	jwks, err := json.Marshal(cfg.JWKS)
+	if err != nil {
+		return nil, fmt.Errorf("server: encoding JWKS: %w", err)
+	}
+	s := &Server{cfg: cfg, external: u, secure: u.Scheme == "https", log: cfg.Logger, jwks: jwks}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc(PathSSO, s.handleSSO)
+	s.mux.HandleFunc(PathCallback, s.handleCallback)
+	s.mux.HandleFunc(PathMetadata, s.handleMetadata)
+	s.mux.HandleFunc(PathJWKS, s.handleJWKS)
+	s.mux.HandleFunc(PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	return s, nil
+}
+
+// CallbackURL is the redirect URI to register at itsme.
+func (s *Server) CallbackURL() string {
+	return strings.TrimSuffix(s.cfg.ExternalURL, "/") + PathCallback
+}
+
+// ServeHTTP implements http.Handler; it recovers from panics so a bug
+// never takes the process down, and answers with a generic error page.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(s.cfg.IDPMetadata)
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	// itsme caches RP key sets for 30 min to 24 h; a max-age of 30 min
+	// keeps key rotation predictable (itsme-oidc.md §4.3).
+	w.Header().Set("Cache-Control", "public, max-age=1800")
+	_, _ = w.Write(s.jwks)
+}
