@@ -119,6 +119,7 @@ const (
 	CodeProtocol     = "protocol_error"        // malformed response from itsme
 )
 
+// Error implements error; it never includes tokens or claim values.
 func (e *Error) Error() string {
 	msg := "itsme: " + e.Stage + ": " + e.Code
 	if e.Description != "" {

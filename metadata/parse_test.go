@@ -239,7 +239,7 @@ func TestParseRejects(t *testing.T) {
 		}, substr: "DOCTYPE"},
 		{name: "duplicate attribute", edit: func(d *spDoc) { d.rootAttrs = ` entityID="https://evil.example/"` }, substr: "twice"},
 		{name: "too large", opts: ParseOptions{MaxBytes: 100}, substr: "limit is 100"},
-		{name: "not XML", raw: "hello", substr: "root"},
+		{name: "not XML", raw: "hello", substr: "start with"},
 		{name: "two roots", raw: `<a/><b/>`, substr: "more than one root"},
 		{name: "wrong root", raw: `<md:EntityDescriptorX xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"/>`, substr: "root element"},
 		{name: "no SP role", raw: `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.org/"/>`, substr: "no EntityDescriptor with a SAML 2.0 SPSSODescriptor"},

@@ -34,6 +34,7 @@ type StatusError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *StatusError) Error() string {
 	s := "saml: status " + shortStatus(e.Status)
 	if e.SubStatus != "" {

@@ -1,17 +1,14 @@
 package saml
 
 import (
-	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/beevik/etree"
-	xrv "github.com/mattermost/xml-roundtrip-validator"
+
+	"github.com/samlbridge/samlbridge/xmlguard"
 )
 
 // XML namespaces of SAML 2.0 protocol messages.
@@ -35,136 +32,12 @@ const (
 	maxErrValueBytes = 64   // attacker values quoted in causes are cut here
 )
 
-// precheckXML runs the checks that need no DOM, on the raw bytes (catalogue
-// X-03..X-07, X-10, G18, LIB-01): UTF-8 only, no DOCTYPE or ENTITY, a
-// strict encoding/xml token walk bounding depth, element count, attributes
-// and text size, with exactly one root, no duplicate attributes and no
-// processing instructions besides the XML declaration; then the
-// xml-roundtrip-validator.
-func precheckXML(data []byte) error {
-	if !utf8.Valid(data) {
-		return errors.New("message is not valid UTF-8")
-	}
-	if !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("<")) {
-		return errors.New("message does not start with '<'")
-	}
-	upper := bytes.ToUpper(data)
-	if bytes.Contains(upper, []byte("<!DOCTYPE")) || bytes.Contains(upper, []byte("<!ENTITY")) {
-		return errors.New("message contains a DOCTYPE or ENTITY declaration")
-	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
-	depth, elements, roots, tokens := 0, 0, 0, 0
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("not well-formed XML: %w", err)
-		}
-		tokens++
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				if roots++; roots > 1 {
-					return errors.New("more than one root element")
-				}
-			}
-			if depth++; depth > maxXMLDepth {
-				return fmt.Errorf("elements nested deeper than %d", maxXMLDepth)
-			}
-			if elements++; elements > maxXMLElements {
-				return fmt.Errorf("more than %d elements", maxXMLElements)
-			}
-			if len(t.Attr) > maxXMLAttrs {
-				return fmt.Errorf("an element has more than %d attributes", maxXMLAttrs)
-			}
-			seen := make(map[xml.Name]bool, len(t.Attr))
-			for _, a := range t.Attr {
-				if seen[a.Name] {
-					return fmt.Errorf("element %s has attribute %s twice", quote(t.Name.Local), quote(a.Name.Local))
-				}
-				seen[a.Name] = true
-			}
-		case xml.EndElement:
-			depth--
-		case xml.CharData:
-			if len(t) > maxXMLText {
-				return fmt.Errorf("a text node is longer than %d bytes", maxXMLText)
-			}
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
-				return errors.New("text outside the root element")
-			}
-		case xml.Directive:
-			return errors.New("message contains a directive")
-		case xml.ProcInst:
-			if t.Target != "xml" || tokens != 1 {
-				return errors.New("processing instructions are not allowed")
-			}
-		}
-	}
-	if roots != 1 {
-		return errors.New("no root element")
-	}
-	if err := checkAttrSeparation(data); err != nil {
-		return err
-	}
-	if err := xrv.Validate(bytes.NewReader(data)); err != nil {
-		return fmt.Errorf("message does not round-trip through encoding/xml: %w", err)
-	}
-	return nil
-}
+// requestLimits bounds an AuthnRequest's structure (catalogue X-06).
+var requestLimits = xmlguard.Limits{MaxDepth: maxXMLDepth, MaxElements: maxXMLElements, MaxAttrs: maxXMLAttrs, MaxText: maxXMLText}
 
-// checkAttrSeparation refuses attributes not separated by whitespace
-// (<a b="c"d="e"/>), which encoding/xml accepts but other XML parsers
-// reject or read differently (golang/go#68293, catalogue X-07). It lexes
-// only the markup of a document encoding/xml already found well-formed.
-func checkAttrSeparation(data []byte) error {
-	skip := func(i int, end string) int {
-		k := bytes.Index(data[i:], []byte(end))
-		if k < 0 {
-			return len(data)
-		}
-		return i + k + len(end)
-	}
-	for i := 0; i < len(data); {
-		j := bytes.IndexByte(data[i:], '<')
-		if j < 0 {
-			return nil
-		}
-		i += j
-		rest := data[i:]
-		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			i = skip(i, "-->")
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			i = skip(i, "]]>")
-		case bytes.HasPrefix(rest, []byte("<?")):
-			i = skip(i, "?>")
-		default:
-			var quote byte
-			for i++; i < len(data); i++ {
-				c := data[i]
-				if quote != 0 {
-					if c == quote {
-						quote = 0
-						if i+1 < len(data) && !strings.ContainsRune(" \t\r\n/>", rune(data[i+1])) {
-							return errors.New("attributes not separated by whitespace")
-						}
-					}
-					continue
-				}
-				if c == '"' || c == '\'' {
-					quote = c
-				} else if c == '>' {
-					break
-				}
-			}
-		}
-	}
-	return nil
-}
+// precheckXML runs the checks that need no DOM on the raw bytes; see
+// package xmlguard.
+func precheckXML(data []byte) error { return xmlguard.Check(data, requestLimits) }
 
 // requestDoc is a pre-checked AuthnRequest DOM and what was read from it
 // before any signature work.
