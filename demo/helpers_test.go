@@ -2,8 +2,11 @@ package demo
 
 import (
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"testing"
+
+	crewjam "github.com/crewjam/saml"
 )
 
 func decodeStd(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
@@ -11,4 +14,8 @@ func decodeStd(s string) ([]byte, error) { return base64.StdEncoding.DecodeStrin
 // testLogger sends the stack's logs to the test output.
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func asInvalid(err error, target **crewjam.InvalidResponseError) bool {
+	return errors.As(err, target)
 }
