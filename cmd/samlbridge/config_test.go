@@ -103,3 +103,43 @@ service_providers:
 		}
 	}
 }
+
+func TestCheckAcceptsAValidConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"saml", "sig", "enc"} {
+		kp, err := certs.Generate(nil, 2048, n+" (TEST KEY)", time.Now(), 365*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, c, _ := kp.EncodePEM()
+		writeFile(t, dir, n+".key", string(k))
+		writeFile(t, dir, n+".crt", string(c))
+	}
+	t.Setenv("SAMLBRIDGE_TEST_SECRET", strings.Repeat("0123456789abcdef", 4))
+	spKP, err := certs.Generate(nil, 2048, "sp", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, spCert, _ := spKP.EncodePEM()
+	lines := strings.Split(strings.TrimSpace(string(spCert)), "\n")
+	b64 := strings.Join(lines[1:len(lines)-1], "")
+	writeFile(t, dir, "sp.xml", `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example/">
+<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:KeyDescriptor><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>`+b64+`</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example/acs" index="0"/>
+</md:SPSSODescriptor></md:EntityDescriptor>`)
+	p := writeFile(t, dir, "c.yaml", `external_url: https://idp.example
+saml: {signing_key_file: saml.key, signing_cert_file: saml.crt, organization_name: Example, organization_url: "https://example.org/"}
+itsme: {issuer: "https://idp.e2e.itsme.services/v2", client_id: C, services: {identification: C_IDENT, authentication: C_LOGIN}, signing_key_file: sig.key, encryption_key_file: enc.key}
+pairwise_secret: {env: SAMLBRIDGE_TEST_SECRET}
+service_providers:
+  - {metadata_file: sp.xml, attributes: [name, firstName, nin]}
+`)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "configuration OK (1 service providers)") {
+		t.Errorf("output %q", out.String())
+	}
+}

@@ -35,21 +35,31 @@ func configFlag(name string, args []string, stderr io.Writer) (string, error) {
 	return *path, nil
 }
 
-// runCheck validates a configuration and reports every problem at once.
-func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	path, err := configFlag("check", args, stderr)
+// loadConfig reads the --config flag of command name, loads the file and
+// resolves it, reporting every problem at once.
+func loadConfig(name string, args []string, stderr io.Writer) (*Config, *Resolved, error) {
+	path, err := configFlag(name, args, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cfg, err := LoadConfig(path)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	r, err := cfg.Resolve(time.Now())
 	if err != nil {
-		return fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
+		return nil, nil, fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
 	}
-	fmt.Fprintf(stdout, "%s: OK (%d service providers)\n", path, len(r.SPs))
+	return cfg, r, nil
+}
+
+// runCheck validates a configuration and reports every problem at once.
+func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	_, r, err := loadConfig("check", args, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "configuration OK (%d service providers)\n", len(r.SPs))
 	return nil
 }
 
@@ -59,17 +69,9 @@ func indent(s string) string {
 
 // runServe runs the bridge against real itsme.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	path, err := configFlag("serve", args, stderr)
+	cfg, r, err := loadConfig("serve", args, stderr)
 	if err != nil {
 		return err
-	}
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		return err
-	}
-	r, err := cfg.Resolve(time.Now())
-	if err != nil {
-		return fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
 	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
