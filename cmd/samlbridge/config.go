@@ -17,6 +17,7 @@ import (
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/certs"
 	"github.com/samlbridge/samlbridge/metadata"
+	sessionredis "github.com/samlbridge/samlbridge/session/redis"
 )
 
 // Config is the YAML configuration of "samlbridge serve".
@@ -33,6 +34,8 @@ type Config struct {
 	Itsme ItsmeConfig `yaml:"itsme"`
 	// PairwiseSecret keys pairwise NameIDs (≥ 32 bytes, hex).
 	PairwiseSecret Secret `yaml:"pairwise_secret"`
+	// Session chooses where logins in flight and the replay cache live.
+	Session SessionConfig `yaml:"session"`
 	// ServiceProviders lists the SPs and what each may receive.
 	ServiceProviders []SPConfig `yaml:"service_providers"`
 	// Log configures logging.
@@ -79,6 +82,19 @@ type SPConfig struct {
 	AllowInsecureACS bool `yaml:"allow_insecure_acs"`
 }
 
+// SessionConfig chooses the session store. Several nodes must share a
+// Redis store; the in-memory store suits a single node.
+type SessionConfig struct {
+	// Store is "memory" (default) or "redis".
+	Store string `yaml:"store"`
+	// URL is the Redis URL (redis://, rediss://, redis+sentinel://,
+	// redis+cluster://).
+	URL string `yaml:"url"`
+	// Secret keys and encrypts what is stored (≥ 32 bytes, hex), the same
+	// on every node.
+	Secret Secret `yaml:"secret"`
+}
+
 // LogConfig configures logging.
 type LogConfig struct {
 	Level  string `yaml:"level"`
@@ -123,6 +139,8 @@ type Resolved struct {
 	Secret   []byte
 	SPs      []*metadata.ServiceProvider
 	Services map[string]string
+	// StoreSecret is the Redis store secret (nil for memory).
+	StoreSecret []byte
 }
 
 // Resolve validates c and loads everything it refers to. It reports every
@@ -216,6 +234,24 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 		add("pairwise_secret: %w", err)
 	} else {
 		r.Secret = secret
+	}
+	// Session store.
+	switch c.Session.Store {
+	case "", "memory":
+		if c.Session.URL != "" {
+			add("session.url: only used with store: redis")
+		}
+	case "redis":
+		if _, err := sessionredis.ParseURL(c.Session.URL); err != nil {
+			add("session.url: %w", err)
+		}
+		if secret, err := c.Session.Secret.load(c); err != nil {
+			add("session.secret: %w", err)
+		} else {
+			r.StoreSecret = secret
+		}
+	default:
+		add("session.store: %q is not memory or redis", c.Session.Store)
 	}
 	// SPs.
 	if len(c.ServiceProviders) == 0 {

@@ -17,7 +17,9 @@ import (
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/server"
+	"github.com/samlbridge/samlbridge/session"
 	"github.com/samlbridge/samlbridge/session/memory"
+	sessionredis "github.com/samlbridge/samlbridge/session/redis"
 )
 
 func decodeHex(s string) ([]byte, error) { return hex.DecodeString(s) }
@@ -108,6 +110,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var store session.Store = memory.New(0)
+	if cfg.Session.Store == "redis" {
+		rs, err := sessionredis.Open(sessionredis.Config{URL: cfg.Session.URL, Secret: r.StoreSecret})
+		if err != nil {
+			return err
+		}
+		if err := rs.Ping(ctx); err != nil {
+			log.Warn("Redis does not answer yet; logins fail until it does", "err", err)
+		}
+		store = rs
+	}
+	defer store.Close()
 	bridge, err := server.New(server.Config{
 		ExternalURL: base,
 		Registry:    registry,
@@ -117,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IDPMetadata:    idpMD,
 		Upstream:       client,
 		JWKS:           r.JOSE.PublicJWKS(),
-		Store:          memory.New(0),
+		Store:          store,
 		PairwiseSecret: r.Secret,
 		DefaultRelease: attributes.AuthenticationSet(),
 		Logger:         log.With("component", "bridge"),

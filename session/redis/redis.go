@@ -1,0 +1,270 @@
+// Package redis is the session.Store shared by every bridge node, on Redis
+// through go-redis's UniversalClient (a single node, Sentinel or Cluster).
+//
+// Keys are HMACs of the transaction state and of the replay key, and
+// values are AES-GCM sealed with a key only the bridge nodes hold, so
+// nothing in Redis reveals a flow's state, nonce, PKCE verifier or
+// RelayState, or lets someone with access to Redis replay one. Take is
+// GETDEL and MarkSeen a short Lua script, so both are atomic across nodes.
+// Expiry is decided with the caller's clock; Redis TTLs only reclaim space.
+package redis
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/samlbridge/samlbridge/session"
+)
+
+// Config configures the Redis store.
+type Config struct {
+	// URL is redis://[user:pass@]host:port[/db] or rediss:// for TLS, for
+	// a single node; redis+sentinel://[user:pass@]host1:port,host2:port/master
+	// for Sentinel; redis+cluster://[user:pass@]host1:port,host2:port for
+	// Cluster.
+	URL string
+	// Secret keys the key HMAC and the value encryption; at least 32
+	// bytes, the same on every node.
+	Secret []byte
+	// KeyPrefix namespaces the keys (default "samlbridge:").
+	KeyPrefix string
+	// Timeout bounds every Redis call (default 2 s).
+	Timeout time.Duration
+	// Rand is used for nonces (nil: crypto/rand).
+	Rand io.Reader
+}
+
+// Store is a Redis-backed session.Store.
+type Store struct {
+	client  goredis.UniversalClient
+	aead    cipher.AEAD
+	macKey  []byte
+	prefix  string
+	timeout time.Duration
+	rand    io.Reader
+}
+
+var _ session.Store = (*Store)(nil)
+
+// Open validates cfg and connects. It does not fail when Redis is down:
+// calls then fail with session.ErrUnavailable until it is back.
+func Open(cfg Config) (*Store, error) {
+	if len(cfg.Secret) < 32 {
+		return nil, errors.New("redis: the store secret must be at least 32 bytes")
+	}
+	opts, err := ParseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = cfg.Timeout, cfg.Timeout, cfg.Timeout
+	opts.MaxRetries = 1
+	if cfg.KeyPrefix == "" {
+		cfg.KeyPrefix = "samlbridge:"
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	encKey := derive(cfg.Secret, "samlbridge session value encryption")
+	block, err := aes.NewCipher(encKey)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return &Store{
+		client:  goredis.NewUniversalClient(opts),
+		aead:    aead,
+		macKey:  derive(cfg.Secret, "samlbridge session key hmac"),
+		prefix:  cfg.KeyPrefix,
+		timeout: cfg.Timeout,
+		rand:    cfg.Rand,
+	}, nil
+}
+
+// ParseURL turns a store URL into go-redis universal options.
+func ParseURL(raw string) (*goredis.UniversalOptions, error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return nil, fmt.Errorf("redis: URL %q has no scheme (redis://, rediss://, redis+sentinel://, redis+cluster://)", raw)
+	}
+	switch scheme {
+	case "redis", "rediss":
+		o, err := goredis.ParseURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		return &goredis.UniversalOptions{Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB, TLSConfig: o.TLSConfig}, nil
+	case "redis+sentinel", "redis+cluster":
+		var user, pass string
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			user, pass, _ = strings.Cut(rest[:at], ":")
+			rest = rest[at+1:]
+		}
+		hosts, path, _ := strings.Cut(rest, "/")
+		addrs := strings.Split(hosts, ",")
+		for _, a := range addrs {
+			if a == "" || !strings.Contains(a, ":") {
+				return nil, fmt.Errorf("redis: address %q in %s URL needs host:port", a, scheme)
+			}
+		}
+		o := &goredis.UniversalOptions{Addrs: addrs, Username: user, Password: pass}
+		if scheme == "redis+sentinel" {
+			if path == "" {
+				return nil, errors.New("redis: a redis+sentinel URL needs the master name as its path")
+			}
+			o.MasterName = path
+		} else {
+			o.IsClusterMode = true
+		}
+		return o, nil
+	}
+	return nil, fmt.Errorf("redis: unsupported URL scheme %q", scheme)
+}
+
+func derive(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+func (s *Store) key(kind, id string) string {
+	m := hmac.New(sha256.New, s.macKey)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(id))
+	return s.prefix + kind + ":" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func unavailable(op string, err error) error {
+	return fmt.Errorf("redis: %s: %w: %w", op, session.ErrUnavailable, err)
+}
+
+// Put implements session.Store with SET NX and a TTL at the transaction's
+// expiry.
+func (s *Store) Put(ctx context.Context, tx session.Transaction) error {
+	if tx.State == "" {
+		return errors.New("redis: empty state")
+	}
+	key := s.key("tx", tx.State)
+	plain, err := json.Marshal(tx)
+	if err != nil {
+		return fmt.Errorf("redis: encoding transaction: %w", err)
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := io.ReadFull(s.rand, nonce); err != nil {
+		return fmt.Errorf("redis: nonce: %w", err)
+	}
+	sealed := s.aead.Seal(nonce, nonce, plain, []byte(key))
+	// The TTL only reclaims space: it is the transaction's lifetime as the
+	// caller's clock sees it, so a node with a skewed clock (or a test
+	// clock) cannot make Redis drop a live transaction early.
+	ttl := tx.Expires.Sub(tx.Created)
+	if tx.Created.IsZero() {
+		ttl = time.Until(tx.Expires)
+	}
+	if ttl < time.Second {
+		ttl = time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	ok, err := s.client.SetNX(ctx, key, sealed, ttl).Result()
+	if err != nil {
+		return unavailable("put", err)
+	}
+	if !ok {
+		return session.ErrAlreadyExists
+	}
+	return nil
+}
+
+// Take implements session.Store with GETDEL (Redis ≥ 6.2).
+func (s *Store) Take(ctx context.Context, state string, now time.Time) (session.Transaction, error) {
+	key := s.key("tx", state)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	raw, err := s.client.GetDel(ctx, key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return session.Transaction{}, session.ErrNotFound
+	}
+	if err != nil {
+		return session.Transaction{}, unavailable("take", err)
+	}
+	ns := s.aead.NonceSize()
+	if len(raw) < ns {
+		return session.Transaction{}, fmt.Errorf("redis: stored value too short: %w", session.ErrNotFound)
+	}
+	plain, err := s.aead.Open(nil, raw[:ns], raw[ns:], []byte(key))
+	if err != nil {
+		// Tampered with, or sealed under another secret.
+		return session.Transaction{}, fmt.Errorf("redis: stored value does not authenticate: %w", session.ErrNotFound)
+	}
+	var tx session.Transaction
+	if err := json.Unmarshal(plain, &tx); err != nil {
+		return session.Transaction{}, fmt.Errorf("redis: decoding transaction: %w", session.ErrNotFound)
+	}
+	if !now.Before(tx.Expires) {
+		return session.Transaction{}, session.ErrNotFound
+	}
+	return tx, nil
+}
+
+// markSeen records a replay marker unless a live one exists. The stored
+// value is the deadline in Unix milliseconds, compared with the caller's
+// clock; the TTL only reclaims space.
+var markSeen = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and tonumber(cur) > tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
+// MarkSeen implements session.Store atomically with a Lua script.
+func (s *Store) MarkSeen(ctx context.Context, key string, now, deadline time.Time) error {
+	ttl := deadline.Sub(now).Milliseconds()
+	if ttl < 1000 {
+		ttl = 1000
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := markSeen.Run(ctx, s.client, []string{s.key("seen", key)}, now.UnixMilli(), deadline.UnixMilli(), ttl).Int()
+	if err != nil {
+		return unavailable("mark seen", err)
+	}
+	if res == 0 {
+		return session.ErrReplay
+	}
+	return nil
+}
+
+// Ping reports whether Redis answers (for readiness checks).
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close implements session.Store.
+func (s *Store) Close() error { return s.client.Close() }
