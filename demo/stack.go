@@ -123,7 +123,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		EntityID:         entityID,
 		SSOURL:           ssoURL,
 		SigningCerts:     []*x509.Certificate{idpKey.Cert},
-		NameIDFormats:    []string{saml.NameIDFormatPersistent},
+		NameIDFormats:    []string{saml.NameIDFormatPersistent, saml.NameIDFormatTransient, saml.NameIDFormatEmail},
 		ValidUntil:       opts.Now().Add(7 * 24 * time.Hour),
 		CacheDuration:    time.Hour,
 		OrganizationName: "samlbridge demo",

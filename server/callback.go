@@ -86,12 +86,22 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// Rebuild the claims request so Exchange knows whether userinfo is
 	// needed; the plan is a pure function of the released attributes.
-	if _, claims, err := attributes.Plan(tx.Attributes); err == nil {
+	if _, claims, err := attributes.Plan(planNames(tx.Attributes, tx.NameIDFormat)); err == nil {
 		authReq.Claims = claims
 	}
 	id, err := s.cfg.Upstream.Exchange(ctx, code, authReq)
 	if err != nil {
 		answer(statusFromUpstream(err))
+		return
+	}
+	format := tx.NameIDFormat
+	if format == "" {
+		format = attributes.FormatPersistent
+	}
+	nameID, err := attributes.NameIDValue(format, s.cfg.PairwiseSecret, id.Subject, sp.EntityID, id.Claims, s.cfg.Rand)
+	if err != nil {
+		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusInvalidNameIDPolicy,
+			Message: "The requested NameID cannot be provided for this user.", Err: err})
 		return
 	}
 	attrs := attributes.Map(id.Subject, id.Claims, tx.Attributes)
@@ -100,8 +110,8 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		ACSURL:       tx.ACSURL,
 		InResponseTo: tx.RequestID,
 		NameID: saml.NameID{
-			Value:           attributes.PairwiseID(s.cfg.PairwiseSecret, id.Subject, sp.EntityID),
-			Format:          saml.NameIDFormatPersistent,
+			Value:           nameID,
+			Format:          format,
 			NameQualifier:   id.Issuer,
 			SPNameQualifier: sp.EntityID,
 		},

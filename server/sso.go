@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -81,7 +82,24 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		requested = s.cfg.DefaultRelease
 	}
 	release := attributes.Release(requested, sp.AllowedAttributes)
-	service, claims, err := attributes.Plan(release)
+
+	// NameIDPolicy (saml-core §3.4.1.1, catalogue REQ-14).
+	var policy attributes.NameIDPolicy
+	if np := req.Request.NameIDPolicy; np != nil {
+		if np.Format != nil {
+			policy.Format = *np.Format
+		}
+		if np.SPNameQualifier != nil {
+			policy.SPNameQualifier = *np.SPNameQualifier
+		}
+	}
+	nameIDFormat, err := attributes.ChooseNameIDFormat(policy, sp.EntityID, sp.NameIDFormats, sp.AllowedAttributes)
+	if err != nil {
+		answer(&saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusInvalidNameIDPolicy,
+			Message: "The requested NameID format cannot be provided.", Err: err})
+		return
+	}
+	service, claims, err := attributes.Plan(planNames(release, nameIDFormat))
 	if err != nil {
 		answer(&saml.StatusError{Status: saml.StatusResponder, Message: "The identity provider could not plan the login.", Err: err})
 		return
@@ -105,7 +123,8 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		SPEntityID:     sp.EntityID, RequestID: req.Request.ID,
 		ACSURL: req.ACS.Location, ACSBinding: req.ACS.Binding,
 		RelayState: req.RelayState, HasRelayState: req.HasRelayState,
-		Service: string(service), Attributes: release,
+		NameIDFormat: nameIDFormat,
+		Service:      string(service), Attributes: release,
 		Created: now, Expires: now.Add(s.cfg.FlowTTL),
 	}
 	authURL, err := s.cfg.Upstream.AuthCodeURL(ctx, authReq)
@@ -123,6 +142,18 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+// planNames is what must be asked of itsme: the released attributes and
+// what the NameID format needs (the e-mail address for emailAddress).
+func planNames(release []string, nameIDFormat string) []string {
+	names := slices.Clone(release)
+	for _, n := range attributes.NeedsClaims(nameIDFormat) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // rejectRequest shows the local error page for a request that failed

@@ -45,6 +45,9 @@ type Transaction struct {
 	RelayState    string `json:"relay_state,omitempty"`
 	HasRelayState bool   `json:"has_relay_state,omitempty"`
 
+	// NameIDFormat is the NameID format chosen from the NameIDPolicy.
+	NameIDFormat string `json:"name_id_format,omitempty"`
+
 	// Service, Attributes and ACRValues describe what was asked of itsme.
 	Service    string   `json:"service"`
 	Attributes []string `json:"attributes,omitempty"`

@@ -89,7 +89,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		SSOURL:                  base + server.PathSSO,
 		SigningCerts:            []*x509.Certificate{r.SAMLKey.Cert},
 		WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned,
-		NameIDFormats:           []string{saml.NameIDFormatPersistent},
+		NameIDFormats:           []string{saml.NameIDFormatPersistent, saml.NameIDFormatTransient, saml.NameIDFormatEmail},
 		ValidUntil:              time.Now().Add(cfg.SAML.MetadataValidFor),
 		CacheDuration:           time.Hour,
 		OrganizationName:        cfg.SAML.OrganizationName,
