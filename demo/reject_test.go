@@ -156,3 +156,30 @@ func TestCallbackBindingAndReuse(t *testing.T) {
 }
 
 var _ = x509.Certificate{}
+
+// TestCallbackFromAnotherIssuer checks the RFC 9207 mix-up defence: an
+// authorization response naming another issuer is not redeemed, and the
+// SP gets an error status (the request itself was valid).
+func TestCallbackFromAnotherIssuer(t *testing.T) {
+	stack, base := newTestStack(t, nil)
+	b := newBrowser(t)
+	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	login := b.get(base + PathSPLogin)
+	sso := b.get(login.header.Get("Location"))
+	authz := b.get(sso.header.Get("Location"))
+	action, vals := authz.form(t)
+	approved := b.post(action, vals)
+	loc := approved.header.Get("Location")
+	if !strings.Contains(loc, "/oidc/callback?") {
+		t.Fatalf("no callback redirect: %d %q", approved.status, loc)
+	}
+	p := b.get(loc + "&iss=" + url.QueryEscape("https://idp.prd.itsme.services/v2"))
+	_, form := samlResponseFrom(t, p, base+PathSPACS)
+	raw := decodeB64(t, form.Get("SAMLResponse"))
+	if strings.Contains(raw, "Assertion") || !strings.Contains(raw, "status:AuthnFailed") {
+		t.Errorf("want AuthnFailed without assertion:\n%s", raw)
+	}
+	if _, err := stack.SP.Parse(form.Get("SAMLResponse")); err == nil {
+		t.Error("the SP accepted it")
+	}
+}

@@ -222,6 +222,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		},
 		IDPMetadata:    idpMD,
 		Upstream:       client,
+		UpstreamIssuer: issuer,
 		JWKS:           joseKeys.PublicJWKS(),
 		Store:          memory.New(0),
 		PairwiseSecret: secret,

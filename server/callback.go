@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -66,6 +67,13 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	answer := func(se *saml.StatusError) {
 		log.Warn("answering with an error status", "status", se)
 		s.postError(w, tx.ACSURL, sp.EntityID, tx.RequestID, tx.RelayState, tx.HasRelayState, se)
+	}
+	if iss, ok := q["iss"]; ok && s.cfg.UpstreamIssuer != "" && iss[0] != s.cfg.UpstreamIssuer {
+		// RFC 9207 §2.4: an authorization response from another issuer
+		// is a mix-up attack; its code must not be redeemed here.
+		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusAuthnFailed,
+			Message: "itsme sent an invalid answer.", Err: fmt.Errorf("callback iss %.100q is not the configured issuer", iss[0])})
+		return
 	}
 	if code := q.Get("error"); code != "" {
 		if q.Get("code") != "" {

@@ -53,6 +53,9 @@ type Config struct {
 	IDPMetadata []byte
 	// Upstream is the itsme client.
 	Upstream Upstream
+	// UpstreamIssuer is itsme's issuer. When set, an "iss" parameter on
+	// the callback must equal it (RFC 9207, mix-up defence).
+	UpstreamIssuer string
 	// JWKS is the bridge's public JWK Set served at PathJWKS.
 	JWKS jose.JSONWebKeySet
 	// Store keeps transactions and the replay cache.

@@ -130,6 +130,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IDP:            &saml.IDP{EntityID: base + server.PathMetadata, Signer: &saml.Signer{Key: r.SAMLKey.Key, Certs: []*x509.Certificate{r.SAMLKey.Cert}}},
 		IDPMetadata:    idpMD,
 		Upstream:       client,
+		UpstreamIssuer: cfg.Itsme.Issuer,
 		JWKS:           r.JOSE.PublicJWKS(),
 		Store:          store,
 		PairwiseSecret: r.Secret,
