@@ -24,6 +24,7 @@ import (
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/server"
+	"github.com/samlbridge/samlbridge/session"
 	"github.com/samlbridge/samlbridge/session/memory"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	// ExtraSPMetadata registers more SPs (each may receive every
 	// attribute, as everything in demo mode).
 	ExtraSPMetadata [][]byte
+	// Store keeps logins in flight and the replay cache; nil means a fresh
+	// in-memory store. Nodes of one cluster share a Redis store.
+	Store session.Store
 	// EmulatorHook is passed to the emulator's TokenHook (tests).
 	EmulatorHook func(kind string, claims map[string]any)
 	// Now, Rand and Logger default to time.Now, crypto/rand and discard.
@@ -205,6 +209,10 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: itsme client: %w", err)
 	}
+	store := opts.Store
+	if store == nil {
+		store = memory.New(0)
+	}
 	bridge, err := server.New(server.Config{
 		ExternalURL: base,
 		Registry:    registry,
@@ -224,7 +232,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		Upstream:       client,
 		UpstreamIssuer: issuer,
 		JWKS:           joseKeys.PublicJWKS(),
-		Store:          memory.New(0),
+		Store:          store,
 		PairwiseSecret: secret,
 		DefaultRelease: attributes.AuthenticationSet(),
 		Now:            opts.Now,
