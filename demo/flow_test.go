@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -344,5 +343,3 @@ func decodeB64(t *testing.T, s string) string {
 	}
 	return string(b)
 }
-
-var _ = fmt.Sprint

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"crypto/x509"
 	"net/http"
 	"net/url"
 	"strings"
@@ -154,8 +153,6 @@ func TestCallbackBindingAndReuse(t *testing.T) {
 	// now gets the expired page, and nothing is posted.
 	assertLocalError(t, alice.get(loc), http.StatusBadRequest, "expired")
 }
-
-var _ = x509.Certificate{}
 
 // TestCallbackFromAnotherIssuer checks the RFC 9207 mix-up defence: an
 // authorization response naming another issuer is not redeemed, and the

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/certs"
 	"github.com/samlbridge/samlbridge/itsme"
@@ -254,8 +252,6 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, PathSPHome, http.StatusFound)
 	})
-	_ = ctx
-	_ = jose.RS256
 	return &Stack{
 		Handler:  mux,
 		Bridge:   bridge,

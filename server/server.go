@@ -60,8 +60,7 @@ type Config struct {
 	JWKS jose.JSONWebKeySet
 	// Store keeps transactions and the replay cache.
 	Store session.Store
-	// PairwiseSecret keys the pairwise NameID HMAC; PairwiseSecretVersion
-	// tells generations apart in logs.
+	// PairwiseSecret keys the pairwise NameID HMAC (at least 32 bytes).
 	PairwiseSecret []byte
 	// DefaultRelease is what an SP gets when it requests nothing and has
 	// no allow-list of its own (the Authentication set).
@@ -76,12 +75,11 @@ type Config struct {
 
 // Server is the bridge's HTTP front end.
 type Server struct {
-	cfg      Config
-	external *url.URL
-	secure   bool
-	log      *slog.Logger
-	jwks     []byte
-	mux      *http.ServeMux
+	cfg    Config
+	secure bool
+	log    *slog.Logger
+	jwks   []byte
+	mux    *http.ServeMux
 }
 
 // New validates cfg and returns a Server.
@@ -130,7 +128,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: encoding JWKS: %w", err)
 	}
-	s := &Server{cfg: cfg, external: u, secure: u.Scheme == "https", log: cfg.Logger, jwks: jwks}
+	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger, jwks: jwks}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(PathSSO, s.handleSSO)
 	s.mux.HandleFunc(PathCallback, s.handleCallback)
@@ -141,11 +139,6 @@ func New(cfg Config) (*Server, error) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	return s, nil
-}
-
-// CallbackURL is the redirect URI to register at itsme.
-func (s *Server) CallbackURL() string {
-	return strings.TrimSuffix(s.cfg.ExternalURL, "/") + PathCallback
 }
 
 // ServeHTTP implements http.Handler; it recovers from panics so a bug

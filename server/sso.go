@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -190,5 +189,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-var _ = slog.LevelInfo

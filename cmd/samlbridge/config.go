@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -344,11 +344,9 @@ func (s Secret) load(c *Config) ([]byte, error) {
 	default:
 		return nil, errors.New("missing: give file or env (a hex string of at least 32 bytes)")
 	}
-	b, err := decodeHex(strings.TrimSpace(raw))
+	b, err := hex.DecodeString(strings.TrimSpace(raw))
 	if err != nil || len(b) < 32 {
 		return nil, errors.New("must be a hex string of at least 32 bytes (64 hex characters)")
 	}
 	return b, nil
 }
-
-var _ = x509.Certificate{}

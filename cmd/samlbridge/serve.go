@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -21,8 +20,6 @@ import (
 	"github.com/samlbridge/samlbridge/session/memory"
 	sessionredis "github.com/samlbridge/samlbridge/session/redis"
 )
-
-func decodeHex(s string) ([]byte, error) { return hex.DecodeString(s) }
 
 func configFlag(name string, args []string, stderr io.Writer) (string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
