@@ -78,7 +78,6 @@ type Server struct {
 	cfg    Config
 	secure bool
 	log    *slog.Logger
-	jwks   []byte
 	mux    *http.ServeMux
 }
 
@@ -128,12 +127,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: encoding JWKS: %w", err)
 	}
-	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger, jwks: jwks}
+	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(PathSSO, s.handleSSO)
 	s.mux.HandleFunc(PathCallback, s.handleCallback)
-	s.mux.HandleFunc(PathMetadata, s.handleMetadata)
-	s.mux.HandleFunc(PathJWKS, s.handleJWKS)
+	s.mux.Handle(PathMetadata, serveStatic("application/samlmetadata+xml", "public, max-age=3600", cfg.IDPMetadata))
+	// itsme caches RP key sets for 30 min to 24 h; a max-age of 30 min
+	// keeps key rotation predictable (itsme-oidc.md §4.3).
+	s.mux.Handle(PathJWKS, serveStatic("application/jwk-set+json", "public, max-age=1800", jwks))
 	s.mux.HandleFunc(PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -153,26 +154,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
+// serveStatic returns a GET/HEAD handler for a document fixed at start-up.
+func serveStatic(contentType, cacheControl string, body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", cacheControl)
+		_, _ = w.Write(body)
 	}
-	w.Header().Set("Content-Type", "application/samlmetadata+xml")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(s.cfg.IDPMetadata)
-}
-
-func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	w.Header().Set("Content-Type", "application/jwk-set+json")
-	// itsme caches RP key sets for 30 min to 24 h; a max-age of 30 min
-	// keeps key rotation predictable (itsme-oidc.md §4.3).
-	w.Header().Set("Cache-Control", "public, max-age=1800")
-	_, _ = w.Write(s.jwks)
 }
