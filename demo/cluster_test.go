@@ -5,34 +5,20 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/samlbridge/samlbridge/internal/testenv"
 	sessionredis "github.com/samlbridge/samlbridge/session/redis"
 )
-
-// redisAddr returns the real Redis that .ci/run starts; in CI its absence
-// fails the test instead of skipping it.
-func redisAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("SAMLBRIDGE_REDIS_ADDR")
-	if addr == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SAMLBRIDGE_REDIS_ADDR is not set; .ci/run must start redis-server")
-		}
-		t.Skip("SAMLBRIDGE_REDIS_ADDR not set")
-	}
-	return addr
-}
 
 // TestTwoNodesShareRedis runs two bridge nodes that share only their keys
 // (one state directory) and a Redis store, behind a front that sends each
 // request to the node the test chooses, as a load balancer without sticky
 // sessions would. One emulator and one SP serve both.
 func TestTwoNodesShareRedis(t *testing.T) {
-	addr := redisAddr(t)
+	addr := testenv.RedisAddr(t)
 	stateDir := t.TempDir()
 	secret := bytes.Repeat([]byte{42}, 32)
 	prefix := "cluster-test-" + strings.ReplaceAll(t.Name(), "/", "-") + ":"

@@ -6,31 +6,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/samlbridge/samlbridge/internal/testenv"
 	"github.com/samlbridge/samlbridge/session"
 	"github.com/samlbridge/samlbridge/session/conformance"
 )
-
-// redisAddr returns the address of the real Redis the tests run against.
-// .ci/run starts one and sets SAMLBRIDGE_REDIS_ADDR; in CI its absence is
-// a failure, never a skip.
-func redisAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("SAMLBRIDGE_REDIS_ADDR")
-	if addr == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SAMLBRIDGE_REDIS_ADDR is not set; .ci/run must start redis-server")
-		}
-		t.Skip("SAMLBRIDGE_REDIS_ADDR not set (run redis-server on loopback and set it, as .ci/run does)")
-	}
-	return addr
-}
 
 var secret = bytes.Repeat([]byte{7}, 32)
 
@@ -46,14 +31,14 @@ func newStore(t *testing.T, addr string) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	addr := redisAddr(t)
+	addr := testenv.RedisAddr(t)
 	conformance.RunTests(t, func(t *testing.T) session.Store { return newStore(t, addr) })
 }
 
 // TestNothingInClear checks that neither the keys nor the values in Redis
 // reveal a transaction's secrets or the SP's RelayState.
 func TestNothingInClear(t *testing.T) {
-	addr := redisAddr(t)
+	addr := testenv.RedisAddr(t)
 	s := newStore(t, addr)
 	defer s.Close()
 	now := time.Now()
@@ -94,7 +79,7 @@ func TestNothingInClear(t *testing.T) {
 // TestTamperedValueIsNotFound checks that a value altered in Redis is
 // refused rather than trusted.
 func TestTamperedValueIsNotFound(t *testing.T) {
-	addr := redisAddr(t)
+	addr := testenv.RedisAddr(t)
 	s := newStore(t, addr)
 	defer s.Close()
 	now := time.Now()
