@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/samlbridge/samlbridge/internal/htmlform"
 )
 
 // browser is a minimal scripted browser: a cookie jar, redirects followed,
@@ -66,51 +68,17 @@ func (b *browser) post(u string, form url.Values) *page {
 	return b.do(req)
 }
 
-var (
-	formRe   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	attrRe   = regexp.MustCompile(`(?is)([a-zA-Z_:-]+)\s*=\s*"([^"]*)"`)
-	inputRe  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	actionRe = regexp.MustCompile(`(?is)\baction\s*=\s*"([^"]*)"`)
-)
-
-func attrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRe.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	if regexp.MustCompile(`(?i)\bchecked\b`).MatchString(s) {
-		m["checked"] = "checked"
-	}
-	return m
-}
-
 // form returns the first form's absolute action and the values a browser
 // would submit for it when submitted without pressing a button.
 func (p *page) form(t *testing.T) (string, url.Values) {
 	t.Helper()
-	m := formRe.FindStringSubmatch(p.body)
-	if m == nil {
+	action, vals, ok := htmlform.AsFound(p.body)
+	if !ok {
 		t.Fatalf("no form on %s (status %d):\n%s", p.url, p.status, p.body)
-	}
-	action := ""
-	if a := actionRe.FindStringSubmatch(m[1]); a != nil {
-		action = html.UnescapeString(a[1])
 	}
 	u, err := p.url.Parse(action)
 	if err != nil {
 		t.Fatal(err)
-	}
-	vals := url.Values{}
-	for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-		a := attrs(in[1])
-		typ := strings.ToLower(a["type"])
-		if a["name"] == "" || typ == "submit" || typ == "button" {
-			continue
-		}
-		if (typ == "radio" || typ == "checkbox") && a["checked"] == "" {
-			continue
-		}
-		vals.Add(a["name"], a["value"])
 	}
 	return u.String(), vals
 }

@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"html"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/samlbridge/samlbridge/internal/htmlform"
 )
 
 // signJWT signs claims RS256 with key and kid ("" omits the kid).
@@ -73,42 +73,13 @@ func verifier(seed string) (string, string) {
 	return v, base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-var (
-	formRE  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRE = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	attrRE  = regexp.MustCompile(`(?is)([a-zA-Z_:-]+)\s*=\s*"([^"]*)"`)
-)
-
 // formAsFound returns the action and the values a browser submits for
 // the page's first form when no button is pressed.
 func formAsFound(t testing.TB, page string) (string, url.Values) {
 	t.Helper()
-	m := formRE.FindStringSubmatch(page)
-	if m == nil {
+	action, vals, ok := htmlform.AsFound(page)
+	if !ok {
 		t.Fatalf("no form on the page:\n%s", page)
-	}
-	attrs := func(s string) map[string]string {
-		out := map[string]string{}
-		for _, a := range attrRE.FindAllStringSubmatch(s, -1) {
-			out[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-		}
-		if regexp.MustCompile(`(?i)\bchecked\b`).MatchString(s) {
-			out["checked"] = "checked"
-		}
-		return out
-	}
-	action := attrs(m[1])["action"]
-	vals := url.Values{}
-	for _, in := range inputRE.FindAllStringSubmatch(m[2], -1) {
-		a := attrs(in[1])
-		typ := strings.ToLower(a["type"])
-		if a["name"] == "" || typ == "submit" || typ == "button" {
-			continue
-		}
-		if (typ == "radio" || typ == "checkbox") && a["checked"] == "" {
-			continue
-		}
-		vals.Add(a["name"], a["value"])
 	}
 	return action, vals
 }
