@@ -133,11 +133,13 @@ func (c *Config) path(p string) string {
 
 // Resolved is a validated configuration with its files loaded.
 type Resolved struct {
-	Config   *Config
-	SAMLKey  *certs.KeyPair
-	JOSE     *certs.JOSEKeys
-	Secret   []byte
-	SPs      []*metadata.ServiceProvider
+	Config  *Config
+	SAMLKey *certs.KeyPair
+	JOSE    *certs.JOSEKeys
+	Secret  []byte
+	SPs     []*metadata.ServiceProvider
+	// Registry serves SPs; built once while checking for duplicates.
+	Registry *metadata.StaticRegistry
 	Services map[string]string
 	// StoreSecret is the Redis store secret (nil for memory).
 	StoreSecret []byte
@@ -292,8 +294,10 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 			r.SPs = append(r.SPs, sp)
 		}
 	}
-	if _, err := metadata.NewStaticRegistry(r.SPs...); err != nil {
+	if reg, err := metadata.NewStaticRegistry(r.SPs...); err != nil {
 		add("service_providers: %w", err)
+	} else {
+		r.Registry = reg
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"

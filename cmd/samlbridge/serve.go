@@ -77,10 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	base := strings.TrimSuffix(cfg.ExternalURL, "/")
-	registry, err := metadata.NewStaticRegistry(r.SPs...)
-	if err != nil {
-		return err
-	}
+	registry := r.Registry
 	idpMD, err := metadata.IDPMetadata(metadata.IDPConfig{
 		EntityID:                base + server.PathMetadata,
 		SSOURL:                  base + server.PathSSO,
