@@ -93,10 +93,13 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		Service: itsme.Service(tx.Service), ACRValues: tx.ACRValues,
 	}
 	// Rebuild the claims request so Exchange knows whether userinfo is
-	// needed; the plan is a pure function of the released attributes.
-	if _, claims, err := attributes.Plan(planNames(tx.Attributes, tx.NameIDFormat)); err == nil {
-		authReq.Claims = claims
+	// needed; the plan is a pure function of what the transaction holds.
+	_, claims, err := attributes.Plan(planNames(tx.Attributes, tx.NameIDFormat))
+	if err != nil {
+		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
+		return
 	}
+	authReq.Claims = claims
 	id, err := s.cfg.Upstream.Exchange(ctx, code, authReq)
 	if err != nil {
 		answer(statusFromUpstream(err))
