@@ -49,10 +49,30 @@ type Options struct {
 	Store session.Store
 	// EmulatorHook is passed to the emulator's TokenHook (tests).
 	EmulatorHook func(kind string, claims map[string]any)
+	// ConfigureSP, when set, adjusts each registered SP (the demo SP
+	// included) after its metadata is parsed and before the registry is
+	// built: what it may receive, whether it gets encrypted assertions.
+	ConfigureSP func(*metadata.ServiceProvider)
+	// Upstream, when set, points the bridge at another OpenID provider
+	// instead of the built-in emulator (which stays mounted, unused).
+	Upstream *Upstream
 	// Now, Rand and Logger default to time.Now, crypto/rand and discard.
 	Now    func() time.Time
 	Rand   io.Reader
 	Logger *slog.Logger
+}
+
+// Upstream is an OpenID provider the demo bridge uses instead of the
+// emulator. The bridge authenticates to it with the stack's JOSE keys,
+// published at /jwks.
+type Upstream struct {
+	Issuer   string
+	ClientID string
+	// ServiceCodes maps each itsme service to its code at that provider.
+	ServiceCodes map[itsme.Service]string
+	// EncryptRequestObject encrypts the request object to the provider's
+	// use=enc key, as the bridge does towards itsme.
+	EncryptRequestObject bool
 }
 
 // Stack is the bridge, the emulator and the demo SP behind one handler.
@@ -158,6 +178,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	for _, s := range sps {
 		s.AllowedAttributes = all // demo: every SP may receive everything
+		if opts.ConfigureSP != nil {
+			opts.ConfigureSP(s)
+		}
 	}
 	registry, err := metadata.NewStaticRegistry(sps...)
 	if err != nil {
@@ -190,16 +213,25 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: emulator: %w", err)
 	}
-	client, err := itsme.New(itsme.Config{
-		Issuer:      issuer,
-		ClientID:    ClientID,
-		RedirectURI: base + server.PathCallback,
+	upstream := Upstream{
+		Issuer:   issuer,
+		ClientID: ClientID,
 		ServiceCodes: map[itsme.Service]string{
 			itsme.ServiceAuthentication: ServiceLogin,
 			itsme.ServiceIdentification: ServiceIdentify,
 		},
-		Keys:                 joseKeys,
 		EncryptRequestObject: true,
+	}
+	if opts.Upstream != nil {
+		upstream = *opts.Upstream
+	}
+	client, err := itsme.New(itsme.Config{
+		Issuer:               upstream.Issuer,
+		ClientID:             upstream.ClientID,
+		RedirectURI:          base + server.PathCallback,
+		ServiceCodes:         upstream.ServiceCodes,
+		Keys:                 joseKeys,
+		EncryptRequestObject: upstream.EncryptRequestObject,
 		Now:                  opts.Now,
 		Rand:                 opts.Rand,
 		Logger:               opts.Logger.With("component", "itsme-client"),
@@ -228,7 +260,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		},
 		IDPMetadata:    idpMD,
 		Upstream:       client,
-		UpstreamIssuer: issuer,
+		UpstreamIssuer: upstream.Issuer,
 		JWKS:           joseKeys.PublicJWKS(),
 		Store:          store,
 		PairwiseSecret: secret,
