@@ -16,6 +16,7 @@ import (
 	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/metadata"
 )
 
 // TestExtraSPOverPOSTBinding registers a second SP from its metadata, as
@@ -23,6 +24,26 @@ import (
 // AuthnRequest by HTTP-POST; it must get the Authentication set only, and
 // the itsme Authentication service must run.
 func TestExtraSPOverPOSTBinding(t *testing.T) {
+	tests := []struct {
+		name      string
+		configure func(*metadata.ServiceProvider)
+		want      []string
+		service   string
+	}{
+		{"nothing requested, no default of its own", nil, []string{"name", "firstName", "lastName"}, ServiceLogin},
+		{"nothing requested, the SP's own default within its allow-list", func(sp *metadata.ServiceProvider) {
+			if strings.HasSuffix(sp.EntityID, "/other/metadata") {
+				sp.AllowedAttributes = []string{"firstName", "dateOfBirth", "email"}
+				sp.DefaultRelease = []string{"dateOfBirth", "nin", "firstName"}
+			}
+		}, []string{"firstName", "dateOfBirth"}, ServiceIdentify},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testExtraSPOverPOSTBinding(t, tt.configure, tt.want, tt.service) })
+	}
+}
+
+func testExtraSPOverPOSTBinding(t *testing.T, configure func(*metadata.ServiceProvider), want []string, service string) {
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	base := "http://" + srv.Listener.Addr().String()
 
@@ -38,7 +59,7 @@ func TestExtraSPOverPOSTBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	stack, err := New(context.Background(), Options{BaseURL: base, ExtraSPMetadata: [][]byte{otherMD}, Logger: testLogger(t)})
+	stack, err := New(context.Background(), Options{BaseURL: base, ExtraSPMetadata: [][]byte{otherMD}, ConfigureSP: configure, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +81,8 @@ func TestExtraSPOverPOSTBinding(t *testing.T) {
 		"SAMLRequest": {base64.StdEncoding.EncodeToString(doc)},
 		"RelayState":  {""},
 	})
-	if phone.status != http.StatusOK || !strings.Contains(phone.body, ServiceLogin) {
-		t.Fatalf("want the emulator page for the Authentication service (%s), got %d:\n%s", ServiceLogin, phone.status, phone.body)
+	if phone.status != http.StatusOK || !strings.Contains(phone.body, service) {
+		t.Fatalf("want the emulator page for service %s, got %d:\n%s", service, phone.status, phone.body)
 	}
 	action, vals := phone.form(t)
 	final := b.post(action, vals)
@@ -87,8 +108,8 @@ func TestExtraSPOverPOSTBinding(t *testing.T) {
 			names = append(names, a.Name)
 		}
 	}
-	if !slices.Equal(names, []string{"name", "firstName", "lastName"}) {
-		t.Errorf("released %q, want the Authentication set", names)
+	if !slices.Equal(names, want) {
+		t.Errorf("released %q, want %q", names, want)
 	}
 	if assertion.Subject.NameID.Value == "" || !regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`).MatchString(assertion.Subject.NameID.Value) {
 		t.Errorf("NameID %q is not a pairwise identifier", assertion.Subject.NameID.Value)

@@ -52,6 +52,11 @@ type ServiceProvider struct {
 	// nil means none beyond the default set the server applies. Set by
 	// configuration, never from metadata.
 	AllowedAttributes []string
+	// DefaultRelease is what this SP gets when neither its request nor its
+	// metadata asks for attributes (many SPs, Shibboleth's and mellon's
+	// among them, never do); still limited by AllowedAttributes. Nil means
+	// the server's default, the Authentication set. Set by configuration.
+	DefaultRelease []string
 	// SignResponse makes the bridge also sign the <Response>. Set by
 	// configuration.
 	SignResponse bool

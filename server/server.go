@@ -62,8 +62,9 @@ type Config struct {
 	Store session.Store
 	// PairwiseSecret keys the pairwise NameID HMAC (at least 32 bytes).
 	PairwiseSecret []byte
-	// DefaultRelease is what an SP gets when it requests nothing and has
-	// no allow-list of its own (the Authentication set).
+	// DefaultRelease is what an SP gets when it requests nothing and its
+	// configuration sets no DefaultRelease of its own (the Authentication
+	// set); the SP's allow-list still applies.
 	DefaultRelease []string
 	// FlowTTL bounds how long a user may take at itsme (default 15 min).
 	FlowTTL time.Duration

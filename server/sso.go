@@ -78,6 +78,9 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(requested) == 0 {
+		requested = sp.DefaultRelease
+	}
+	if len(requested) == 0 {
 		requested = s.cfg.DefaultRelease
 	}
 	release := attributes.Release(requested, sp.AllowedAttributes)

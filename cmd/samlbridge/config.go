@@ -77,6 +77,10 @@ type ItsmeConfig struct {
 type SPConfig struct {
 	MetadataFile string   `yaml:"metadata_file"`
 	Attributes   []string `yaml:"attributes"`
+	// Release is what the SP gets when it requests no attributes (in its
+	// AuthnRequest or its metadata); a subset of Attributes. Empty means
+	// the Authentication set (name, firstName, lastName).
+	Release      []string `yaml:"release"`
 	SignResponse bool     `yaml:"sign_response"`
 	// AllowInsecureACS permits http:// ACS URLs on loopback hosts only.
 	AllowInsecureACS bool `yaml:"allow_insecure_acs"`
@@ -284,8 +288,14 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 				add("%s.attributes: unknown attribute %q", where, a)
 			}
 		}
+		for _, a := range spc.Release {
+			if !slices.Contains(spc.Attributes, a) {
+				add("%s.release: %q is not in its attributes", where, a)
+			}
+		}
 		for _, sp := range sps {
 			sp.AllowedAttributes = slices.Clone(spc.Attributes)
+			sp.DefaultRelease = slices.Clone(spc.Release)
 			sp.SignResponse = spc.SignResponse
 			if len(sp.EncryptionCerts) == 0 && entitledToSensitive(spc.Attributes) {
 				// PRIV-06: national numbers travel only in encrypted assertions.

@@ -91,13 +91,13 @@ saml: {signing_key_file: saml.key, signing_cert_file: saml.crt}
 itsme: {issuer: "https://idp.e2e.itsme.services/v2", client_id: C, services: {identification: C_IDENT}, signing_key_file: sig.key, encryption_key_file: enc.key}
 pairwise_secret: {file: secret.hex}
 service_providers:
-  - {metadata_file: sp.xml, attributes: [name, nin]}
+  - {metadata_file: sp.xml, attributes: [name, nin], release: [name, email]}
 `)
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
 	}
-	for _, want := range []string{"certificate expired", "national number but its metadata has no encryption key"} {
+	for _, want := range []string{"certificate expired", "national number but its metadata has no encryption key", `release: "email" is not in its attributes`} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("check output lacks %q:\n%s", want, errb.String())
 		}
