@@ -154,11 +154,15 @@ func (b *bridge) use(t *testing.T, ph phase, up *demo.Upstream, sps ...[]byte) *
 		ExtraSPMetadata: sps,
 		Upstream:        up,
 		Logger:          b.log,
+		// As an admin would configure these SPs: everything they may
+		// receive is released even when they request nothing (Shibboleth
+		// and mellon never request attributes).
 		ConfigureSP: func(sp *metadata.ServiceProvider) {
 			if ph == phasePlain {
 				sp.EncryptionCerts = nil
 				sp.AllowedAttributes = safe
 			}
+			sp.DefaultRelease = sp.AllowedAttributes
 		},
 	})
 	if err != nil {
@@ -393,7 +397,11 @@ func postForeign(ctx context.Context, br *bridge, run *RunningSP, resp *SeenResp
 	if id, err := identity(page); err == nil {
 		return "", fmt.Errorf("the SP accepted it and shows NameID %q", id.NameID)
 	}
-	return fmt.Sprintf("SP answered %d at %s", page.Status, page.URL.Path), nil
+	why := textSnippet(page.Body)
+	if len(why) > 90 {
+		why = why[:87] + "..."
+	}
+	return fmt.Sprintf("SP refused (%d at %s): %s", page.Status, page.URL.Path, why), nil
 }
 
 // identity reads the SP's identity JSON from a page.

@@ -1,0 +1,187 @@
+//go:build interop
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/samlbridge/samlbridge/attributes"
+)
+
+func init() { registerSP(SPPeer{Name: "node-saml", Start: startNodeSAML}) }
+
+// startNodeSAML runs interop/node/nodesaml-sp.mjs, a tiny HTTP server
+// around @node-saml/node-saml, as an SP of the bridge. The script runs in
+// place so that Node finds interop/node/node_modules; its keys, the IdP
+// certificate and its log live in env.Dir.
+func startNodeSAML(ctx context.Context, env *Env) (*RunningSP, error) {
+	nodeDir, err := filepath.Abs("node")
+	if err != nil {
+		return nil, err
+	}
+	script := filepath.Join(nodeDir, "nodesaml-sp.mjs")
+	version, err := nodeSAMLVersion(nodeDir)
+	if err != nil {
+		return nil, err
+	}
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("node-saml needs Node.js: %w", err)
+	}
+	key, cert, err := libSPKeyPair(ctx, env.Dir, "nodesaml-sp", "node-saml interop SP")
+	if err != nil {
+		return nil, err
+	}
+	idpCert := filepath.Join(env.Dir, "nodesaml-idp.crt")
+	if err := os.WriteFile(idpCert, env.IdPCertPEM, 0o644); err != nil {
+		return nil, fmt.Errorf("writing the IdP certificate: %w", err)
+	}
+	logPath := filepath.Join(env.Dir, "nodesaml-sp.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("creating the node-saml log: %w", err)
+	}
+	var out io.Writer = logFile
+	if env.Log != nil {
+		out = io.MultiWriter(logFile, env.Log)
+	}
+	proc, err := StartProc("node-saml SP", env.Dir, out, []string{
+		"NODESAML_PORT=" + strconv.Itoa(env.Port),
+		"NODESAML_SP_KEY=" + key,
+		"NODESAML_SP_CERT=" + cert,
+		"NODESAML_IDP_CERT=" + idpCert,
+		"NODESAML_IDP_ENTITY_ID=" + env.IdPEntityID,
+		"NODESAML_IDP_SSO_URL=" + env.IdPSSOURL,
+		"NODE_ENV=production",
+	}, nodeBin, script)
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	stop := func() error {
+		err := proc.Stop()
+		logFile.Close()
+		return err
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", env.Port)
+	fail := func(err error) (*RunningSP, error) {
+		_ = stop()
+		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s", err, logPath, libSPLogTail(logPath, 2000))
+	}
+	if err := WaitHTTP(ctx, base+"/metadata", 30*time.Second, proc); err != nil {
+		return fail(fmt.Errorf("node-saml SP did not come up: %w", err))
+	}
+	md, err := libSPGet(ctx, base+"/metadata")
+	if err != nil {
+		return fail(fmt.Errorf("node-saml SP metadata: %w", err))
+	}
+	return &RunningSP{
+		Version:  "@node-saml/node-saml " + version,
+		EntityID: base + "/metadata",
+		Metadata: md,
+		LoginURL: base + "/login",
+		// Captured: a Redirect request signed with rsa-sha256 (node-saml
+		// signs whenever privateKey is set, which its metadata needs to
+		// publish a signing key), AssertionConsumerServiceURL and
+		// ProtocolBinding POST, NameIDPolicy emailAddress AllowCreate,
+		// RequestedAuthnContext PasswordProtectedTransport exact.
+		Request: RequestTraits{
+			Signed:                true,
+			Binding:               "redirect",
+			ACSURL:                true,
+			NameIDPolicy:          "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+			RequestedAuthnContext: true,
+		},
+		Encryption: true,
+		Quirks: []string{
+			"node-saml's metadata requests no attributes: the bridge's per-SP release setting decides what it gets",
+			"node-saml signs its Redirect AuthnRequests (rsa-sha256) once it has a signing key, which its metadata needs to publish one",
+			"default NameIDPolicy emailAddress: the bridge answers with the itsme e-mail address as NameID (a user without one gets Responder/InvalidNameIDPolicy)",
+			"default RequestedAuthnContext PasswordProtectedTransport, Comparison exact: the bridge ignores it and asserts SmartcardPKI (docs/saml.md: not supported yet); node-saml does not check the class it gets",
+		},
+		Stop: stop,
+	}, nil
+}
+
+// nodeSAMLVersion reads the installed node-saml's package.json.
+func nodeSAMLVersion(nodeDir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(nodeDir, "node_modules", "@node-saml", "node-saml", "package.json"))
+	if err != nil {
+		return "", fmt.Errorf("node-saml is not installed (run npm ci in interop/node): %w", err)
+	}
+	var pkg struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(data, &pkg); err != nil || pkg.Version == "" {
+		return "", fmt.Errorf("reading node-saml's package.json: %w", errors.Join(err, errors.New("no version")))
+	}
+	return pkg.Version, nil
+}
+
+// libSPAttributeNames lists every attribute name the bridge can send, for
+// an SP's requested attributes.
+func libSPAttributeNames() []string {
+	var names []string
+	for _, d := range attributes.Definitions() {
+		names = append(names, d.Name)
+	}
+	return names
+}
+
+// libSPKeyPair writes a fresh RSA-2048 key and self-signed certificate,
+// <name>.key and <name>.crt, into dir with openssl, and returns their
+// paths.
+func libSPKeyPair(ctx context.Context, dir, name, cn string) (keyPath, certPath string, err error) {
+	keyPath = filepath.Join(dir, name+".key")
+	certPath = filepath.Join(dir, name+".crt")
+	cmd := exec.CommandContext(ctx, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+		"-keyout", keyPath, "-out", certPath, "-days", "30", "-subj", "/CN="+cn)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", "", fmt.Errorf("generating the SP key with openssl: %w: %s", err, bytes.TrimSpace(out))
+	}
+	return keyPath, certPath, nil
+}
+
+// libSPGet fetches u and wants a 200.
+func libSPGet(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return data, nil
+}
+
+// libSPLogTail returns the last n bytes of a log file.
+func libSPLogTail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	if len(data) > n {
+		data = data[len(data)-n:]
+	}
+	return string(data)
+}
