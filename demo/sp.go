@@ -112,11 +112,20 @@ var demoIdentification = []string{
 // LoginURL returns a redirect URL carrying a fresh signed AuthnRequest for
 // the given attribute consuming service index.
 func (s *SP) LoginURL(index int, relayState string) (string, error) {
+	return s.LoginURLWith(index, relayState, nil)
+}
+
+// LoginURLWith is LoginURL with a chance to change the AuthnRequest before
+// it is signed (RequestedAuthnContext, ForceAuthn, ...).
+func (s *SP) LoginURLWith(index int, relayState string, modify func(*crewjam.AuthnRequest)) (string, error) {
 	req, err := s.SAML.MakeAuthenticationRequest(s.SAML.GetSSOBindingLocation(crewjam.HTTPRedirectBinding), crewjam.HTTPRedirectBinding, crewjam.HTTPPostBinding)
 	if err != nil {
 		return "", fmt.Errorf("demo: making AuthnRequest: %w", err)
 	}
 	req.AttributeConsumingServiceIndex = fmt.Sprint(index)
+	if modify != nil {
+		modify(req)
+	}
 	u, err := req.Redirect(relayState, s.SAML)
 	if err != nil {
 		return "", fmt.Errorf("demo: signing AuthnRequest: %w", err)

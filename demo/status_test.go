@@ -24,6 +24,15 @@ func TestRequestsAnsweredWithStatus(t *testing.T) {
 			[]string{"status:Requester", "status:RequestUnsupported"}},
 		{"malformed AttributeConsumingServiceIndex", func(r *crewjam.AuthnRequest) { r.AttributeConsumingServiceIndex = "x" },
 			[]string{"status:Requester", "status:RequestUnsupported"}},
+		{"exact AuthnContext the table lacks", func(r *crewjam.AuthnRequest) {
+			r.RequestedAuthnContext = &crewjam.RequestedAuthnContext{Comparison: "exact", AuthnContextClassRef: "urn:oasis:names:tc:SAML:2.0:ac:classes:Kerberos"}
+		}, []string{"status:Responder", "status:NoAuthnContext"}},
+		{"AuthnContext better than acr_advanced", func(r *crewjam.AuthnRequest) {
+			r.RequestedAuthnContext = &crewjam.RequestedAuthnContext{Comparison: "better", AuthnContextClassRef: "http://itsme.services/v2/claim/acr_advanced"}
+		}, []string{"status:Responder", "status:NoAuthnContext"}},
+		{"AuthnContext with an unknown Comparison", func(r *crewjam.AuthnRequest) {
+			r.RequestedAuthnContext = &crewjam.RequestedAuthnContext{Comparison: "best", AuthnContextClassRef: "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI"}
+		}, []string{"status:Requester", "status:RequestUnsupported"}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -76,6 +76,25 @@ type AuthnRequest struct {
 	ACS crewjam.IndexedEndpoint
 	// Signed is true when a signature was present and verified.
 	Signed bool
+	// RequestedAuthnContext is nil when the request has none. Unlike
+	// crewjam's, it keeps every class reference, in order.
+	RequestedAuthnContext *RequestedAuthnContext
+}
+
+// RequestedAuthnContext is a request's RequestedAuthnContext.
+type RequestedAuthnContext struct {
+	Comparison string
+	ClassRefs  []string
+	DeclRefs   []string
+}
+
+// rawRequestedAuthnContext decodes what crewjam's AuthnRequest drops.
+type rawRequestedAuthnContext struct {
+	RAC *struct {
+		Comparison string   `xml:"Comparison,attr"`
+		ClassRefs  []string `xml:"urn:oasis:names:tc:SAML:2.0:assertion AuthnContextClassRef"`
+		DeclRefs   []string `xml:"urn:oasis:names:tc:SAML:2.0:assertion AuthnContextDeclRef"`
+	} `xml:"urn:oasis:names:tc:SAML:2.0:protocol RequestedAuthnContext"`
 }
 
 // MaxAge returns how long after its IssueInstant a request may still be
@@ -144,8 +163,15 @@ func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
 	if err != nil {
 		return nil, reject(ErrMalformedRequest, err)
 	}
+	var rac rawRequestedAuthnContext
+	if err := xml.Unmarshal(verified, &rac); err != nil {
+		return nil, reject(ErrMalformedRequest, fmt.Errorf("decoding RequestedAuthnContext: %w", err))
+	}
 	out := &AuthnRequest{Binding: in.binding, Request: req, SP: sp, Signed: signed,
 		RelayState: in.relayState, HasRelayState: in.hasRelayState}
+	if r := rac.RAC; r != nil {
+		out.RequestedAuthnContext = &RequestedAuthnContext{Comparison: r.Comparison, ClassRefs: r.ClassRefs, DeclRefs: r.DeclRefs}
+	}
 	if err := p.checkSemantics(out); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html"
 	"net/http"
+	"reflect"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -460,5 +461,33 @@ func TestParseRejects(t *testing.T) {
 				t.Error("no cause for the logs")
 			}
 		})
+	}
+}
+
+// TestParseKeepsEveryRequestedClass checks that every AuthnContextClassRef
+// of a RequestedAuthnContext survives, in order (crewjam keeps only one).
+func TestParseKeepsEveryRequestedClass(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	el := parseElement(t, postXML(t, f.plain, nil))
+	rac := el.CreateElement("samlp:RequestedAuthnContext")
+	rac.CreateAttr("Comparison", "minimum")
+	for _, ref := range []string{"urn:a", "urn:b", "urn:c"} {
+		rac.CreateElement("saml:AuthnContextClassRef").SetText(ref)
+	}
+	got, err := f.parser().Parse(postRequest(elementBytes(t, el), nil))
+	if err != nil {
+		t.Fatal(describe(err))
+	}
+	want := &RequestedAuthnContext{Comparison: "minimum", ClassRefs: []string{"urn:a", "urn:b", "urn:c"}}
+	if got.RequestedAuthnContext == nil || !reflect.DeepEqual(got.RequestedAuthnContext, want) {
+		t.Fatalf("RequestedAuthnContext = %+v, want %+v", got.RequestedAuthnContext, want)
+	}
+	plain, err := f.parser().Parse(postRequest(postXML(t, f.plain, nil), nil))
+	if err != nil {
+		t.Fatal(describe(err))
+	}
+	if plain.RequestedAuthnContext != nil {
+		t.Errorf("a request without RequestedAuthnContext got %+v", plain.RequestedAuthnContext)
 	}
 }

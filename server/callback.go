@@ -10,6 +10,7 @@ import (
 	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/authncontext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -105,6 +106,19 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		answer(statusFromUpstream(err))
 		return
 	}
+	class := authncontext.Class{Ref: tx.AuthnContextClassRef, ACR: itsme.ACRBasic}
+	if slices.Contains(tx.ACRValues, itsme.ACRAdvanced) {
+		class.ACR = itsme.ACRAdvanced
+	}
+	if class.Ref == "" {
+		class.Ref = s.cfg.AuthnContexts.Default
+	}
+	if !authncontext.Satisfied(class, id.ACR) {
+		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoAuthnContext,
+			Message: "itsme could not authenticate the user at the requested level.",
+			Err: fmt.Errorf("acr %.80q does not prove %s", id.ACR, class.Ref)})
+		return
+	}
 	format := tx.NameIDFormat
 	if format == "" {
 		format = attributes.FormatPersistent
@@ -127,7 +141,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 			SPNameQualifier: sp.EntityID,
 		},
 		Attributes:              attrs,
-		AuthnContextClassRef:    saml.AuthnContextSmartcardPKI,
+		AuthnContextClassRef:    class.Ref,
 		AuthenticatingAuthority: id.Issuer,
 		AuthnInstant:            id.AuthTime,
 		SignResponse:            sp.SignResponse,

@@ -15,6 +15,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/samlbridge/samlbridge/authncontext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -66,6 +67,9 @@ type Config struct {
 	// configuration sets no DefaultRelease of its own (the Authentication
 	// set); the SP's allow-list still applies.
 	DefaultRelease []string
+	// AuthnContexts is the policy table between RequestedAuthnContext and
+	// itsme's acr; nil means authncontext.DefaultTable().
+	AuthnContexts *authncontext.Table
 	// FlowTTL bounds how long a user may take at itsme (default 15 min).
 	FlowTTL time.Duration
 	// Now, Rand and Logger: nil means time.Now, crypto/rand, discard.
@@ -108,6 +112,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.PairwiseSecret) < 32 {
 		errs = append(errs, errors.New("server: the pairwise NameID secret must be at least 32 bytes"))
+	}
+	if cfg.AuthnContexts == nil {
+		t := authncontext.DefaultTable()
+		cfg.AuthnContexts = &t
+	}
+	if err := cfg.AuthnContexts.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("server: authentication context table: %w", err))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

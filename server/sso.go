@@ -14,6 +14,7 @@ import (
 	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/authncontext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/session"
@@ -85,6 +86,23 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	}
 	release := attributes.Release(requested, sp.AllowedAttributes)
 
+	// RequestedAuthnContext (saml-core §3.3.2.2.1) through the policy table.
+	var rac *authncontext.Requested
+	if r := req.RequestedAuthnContext; r != nil {
+		rac = &authncontext.Requested{Comparison: r.Comparison, ClassRefs: r.ClassRefs, DeclRefs: r.DeclRefs}
+	}
+	class, err := s.cfg.AuthnContexts.Resolve(rac)
+	switch {
+	case errors.Is(err, authncontext.ErrBadRequest):
+		answer(&saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusRequestUnsupported,
+			Message: "The RequestedAuthnContext is malformed.", Err: err})
+		return
+	case err != nil:
+		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoAuthnContext,
+			Message: "The requested authentication context cannot be provided with itsme.", Err: err})
+		return
+	}
+
 	// NameIDPolicy (saml-core §3.4.1.1, catalogue REQ-14).
 	var policy attributes.NameIDPolicy
 	if np := req.Request.NameIDPolicy; np != nil {
@@ -118,7 +136,8 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bindingValue := base64.RawURLEncoding.EncodeToString(binding)
-	authReq := itsme.AuthRequest{State: state, Nonce: nonce, CodeVerifier: verifier, Service: service, Claims: claims}
+	acrValues := []string{class.ACR}
+	authReq := itsme.AuthRequest{State: state, Nonce: nonce, CodeVerifier: verifier, Service: service, Claims: claims, ACRValues: acrValues}
 	tx := session.Transaction{
 		State: state, Nonce: nonce, CodeVerifier: verifier,
 		BrowserBinding: hashBinding(bindingValue),
@@ -127,6 +146,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		RelayState: req.RelayState, HasRelayState: req.HasRelayState,
 		NameIDFormat: nameIDFormat,
 		Service:      string(service), Attributes: release,
+		ACRValues: acrValues, AuthnContextClassRef: class.Ref,
 		Created: now, Expires: now.Add(s.cfg.FlowTTL),
 	}
 	authURL, err := s.cfg.Upstream.AuthCodeURL(ctx, authReq)
@@ -140,7 +160,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setFlowCookie(w, state, bindingValue)
-	log.Info("login started", "service", string(service), "attributes", len(release), "signed", req.Signed)
+	log.Info("login started", "service", string(service), "attributes", len(release), "signed", req.Signed, "authn_context", class.Ref)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, authURL, http.StatusFound)

@@ -52,6 +52,9 @@ type Transaction struct {
 	Service    string   `json:"service"`
 	Attributes []string `json:"attributes,omitempty"`
 	ACRValues  []string `json:"acr_values,omitempty"`
+	// AuthnContextClassRef is the class the assertion will carry, chosen
+	// from the policy table; the returned acr must prove it.
+	AuthnContextClassRef string `json:"authn_context,omitempty"`
 
 	// Created and Expires bound the transaction's life.
 	Created time.Time `json:"created"`
