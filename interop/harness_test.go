@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net"
 	"net/http"
@@ -553,7 +554,7 @@ func textSnippet(b []byte) string {
 			out.WriteRune(r)
 		}
 	}
-	return oneLine(out.String())
+	return oneLine(html.UnescapeString(out.String()))
 }
 
 func decodeB64(s string) ([]byte, error) {

@@ -3,13 +3,11 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +37,7 @@ func startNodeSAML(ctx context.Context, env *Env) (*RunningSP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node-saml needs Node.js: %w", err)
 	}
-	key, cert, err := libSPKeyPair(ctx, env.Dir, "nodesaml-sp", "node-saml interop SP")
+	key, cert, err := opensslKeyPair(ctx, env.Dir, "nodesaml-sp", "node-saml interop SP")
 	if err != nil {
 		return nil, err
 	}
@@ -77,12 +75,12 @@ func startNodeSAML(ctx context.Context, env *Env) (*RunningSP, error) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", env.Port)
 	fail := func(err error) (*RunningSP, error) {
 		_ = stop()
-		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s", err, logPath, libSPLogTail(logPath, 2000))
+		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s", err, logPath, logTail(logPath, 2000))
 	}
 	if err := WaitHTTP(ctx, base+"/metadata", 30*time.Second, proc); err != nil {
 		return fail(fmt.Errorf("node-saml SP did not come up: %w", err))
 	}
-	md, err := libSPGet(ctx, base+"/metadata")
+	md, err := fetchOK(ctx, base+"/metadata")
 	if err != nil {
 		return fail(fmt.Errorf("node-saml SP metadata: %w", err))
 	}
@@ -137,51 +135,4 @@ func libSPAttributeNames() []string {
 		names = append(names, d.Name)
 	}
 	return names
-}
-
-// libSPKeyPair writes a fresh RSA-2048 key and self-signed certificate,
-// <name>.key and <name>.crt, into dir with openssl, and returns their
-// paths.
-func libSPKeyPair(ctx context.Context, dir, name, cn string) (keyPath, certPath string, err error) {
-	keyPath = filepath.Join(dir, name+".key")
-	certPath = filepath.Join(dir, name+".crt")
-	cmd := exec.CommandContext(ctx, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-		"-keyout", keyPath, "-out", certPath, "-days", "30", "-subj", "/CN="+cn)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("generating the SP key with openssl: %w: %s", err, bytes.TrimSpace(out))
-	}
-	return keyPath, certPath, nil
-}
-
-// libSPGet fetches u and wants a 200.
-func libSPGet(ctx context.Context, u string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return data, nil
-}
-
-// libSPLogTail returns the last n bytes of a log file.
-func libSPLogTail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	if len(data) > n {
-		data = data[len(data)-n:]
-	}
-	return string(data)
 }

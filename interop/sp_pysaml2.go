@@ -38,11 +38,11 @@ func startPySAML2(ctx context.Context, env *Env) (*RunningSP, error) {
 	if _, err := os.Stat(pysaml2Xmlsec); err != nil {
 		return nil, fmt.Errorf("pysaml2 needs xmlsec1: %w", err)
 	}
-	key, cert, err := libSPKeyPair(ctx, env.Dir, "pysaml2-sign", "pysaml2 interop SP signing")
+	key, cert, err := opensslKeyPair(ctx, env.Dir, "pysaml2-sign", "pysaml2 interop SP signing")
 	if err != nil {
 		return nil, err
 	}
-	encKey, encCert, err := libSPKeyPair(ctx, env.Dir, "pysaml2-enc", "pysaml2 interop SP encryption")
+	encKey, encCert, err := opensslKeyPair(ctx, env.Dir, "pysaml2-enc", "pysaml2 interop SP encryption")
 	if err != nil {
 		return nil, err
 	}
@@ -90,12 +90,12 @@ func startPySAML2(ctx context.Context, env *Env) (*RunningSP, error) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", env.Port)
 	fail := func(err error) (*RunningSP, error) {
 		_ = stop()
-		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s", err, logPath, libSPLogTail(logPath, 2000))
+		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s", err, logPath, logTail(logPath, 2000))
 	}
 	if err := WaitHTTP(ctx, base+"/metadata", 30*time.Second, proc); err != nil {
 		return fail(fmt.Errorf("pysaml2 SP did not come up: %w", err))
 	}
-	md, err := libSPGet(ctx, base+"/metadata")
+	md, err := fetchOK(ctx, base+"/metadata")
 	if err != nil {
 		return fail(fmt.Errorf("pysaml2 SP metadata: %w", err))
 	}

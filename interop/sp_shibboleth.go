@@ -7,10 +7,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -85,7 +83,7 @@ func startShibboleth(ctx context.Context, env *Env) (_ *RunningSP, err error) {
 		return nil, fmt.Errorf("shibboleth: %w", err)
 	}
 	if err := shibWaitTCP(ctx, fmt.Sprintf("127.0.0.1:%d", shibdPort), 30*time.Second, shibd); err != nil {
-		return nil, fmt.Errorf("shibboleth: shibd did not come up: %w\n%s", err, shibLogTail(shibdLog, 20))
+		return nil, fmt.Errorf("shibboleth: shibd did not come up: %w\n%s", err, logTail(shibdLog, 20))
 	}
 
 	// shibd keeps running when, say, the IdP metadata does not load; it
@@ -102,13 +100,13 @@ func startShibboleth(ctx context.Context, env *Env) (_ *RunningSP, err error) {
 	}
 	if err := WaitHTTP(ctx, base+"/Shibboleth.sso/Metadata", 30*time.Second, apache); err != nil {
 		return nil, fmt.Errorf("shibboleth: apache did not come up: %w\n%s\n%s", err,
-			shibLogTail(apacheLog, 20), shibLogTail(filepath.Join(env.Dir, "native.log"), 20))
+			logTail(apacheLog, 20), logTail(filepath.Join(env.Dir, "native.log"), 20))
 	}
 
-	md, err := shibGet(ctx, base+"/Shibboleth.sso/Metadata")
+	md, err := fetchOK(ctx, base+"/Shibboleth.sso/Metadata")
 	if err != nil {
 		return nil, fmt.Errorf("shibboleth: its metadata: %w\n%s\n%s", err,
-			shibLogTail(filepath.Join(env.Dir, "native.log"), 20), shibLogTail(shibdLog, 20))
+			logTail(filepath.Join(env.Dir, "native.log"), 20), logTail(shibdLog, 20))
 	}
 	entityID, encryption, err := shibReadMetadata(md)
 	if err != nil {
@@ -228,34 +226,10 @@ func shibWriteConfig(ctx context.Context, cfg shibConfig) error {
 	// nothing else, on every directory above it that lacks it (test temp
 	// directories are 0700). mod_shib does not read the IdP metadata, the
 	// keys or anything else outside cfg.Dir.
-	if err := shibAllowSearch(cfg.Dir); err != nil {
+	if err := allowSearch(cfg.Dir); err != nil {
 		return err
 	}
 	return nil
-}
-
-// shibAllowSearch adds o+x to dir and each of its parents that lack it.
-func shibAllowSearch(dir string) error {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return fmt.Errorf("shibboleth: %w", err)
-	}
-	for {
-		st, err := os.Stat(dir)
-		if err != nil {
-			return fmt.Errorf("shibboleth: %w", err)
-		}
-		if st.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(dir, st.Mode().Perm()|0o001); err != nil {
-				return fmt.Errorf("shibboleth: letting %s reach %s: %w", shibApacheUser, dir, err)
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil
-		}
-		dir = parent
-	}
 }
 
 // shibWaitTCP waits until addr accepts a connection, p exits, or timeout.
@@ -278,27 +252,6 @@ func shibWaitTCP(ctx context.Context, addr string, timeout time.Duration, p *Pro
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// shibGet fetches u and wants a 200.
-func shibGet(ctx context.Context, u string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return body, nil
 }
 
 // shibReadMetadata returns the SP metadata's entityID and whether it offers
@@ -337,17 +290,4 @@ func shibLogErrors(path string) string {
 		}
 	}
 	return strings.Join(bad, "\n")
-}
-
-// shibLogTail returns the last n lines of a log file, labelled.
-func shibLogTail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(%s: %v)", filepath.Base(path), err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "--- " + filepath.Base(path) + ":\n" + strings.Join(lines, "\n")
 }

@@ -11,12 +11,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/samlbridge/samlbridge/attributes"
@@ -126,12 +124,12 @@ func startSimpleSAMLphp(ctx context.Context, env *Env) (*RunningSP, error) {
 	fail := func(err error) (*RunningSP, error) {
 		_ = stop()
 		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s\n--- %s (tail):\n%s", err,
-			serverLog, simpleSAMLphpTail(serverLog, 1500), sspLog, simpleSAMLphpTail(sspLog, 1500))
+			serverLog, logTail(serverLog, 1500), sspLog, logTail(sspLog, 1500))
 	}
 	if err := WaitHTTP(ctx, mdURL, 30*time.Second, proc); err != nil {
 		return fail(fmt.Errorf("simplesamlphp did not come up: %w", err))
 	}
-	md, err := simpleSAMLphpGet(ctx, mdURL)
+	md, err := fetchOK(ctx, mdURL)
 	if err != nil {
 		return fail(fmt.Errorf("simplesamlphp metadata: %w", err))
 	}
@@ -198,37 +196,4 @@ func simpleSAMLphpRandom() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// simpleSAMLphpGet fetches u and wants a 200.
-func simpleSAMLphpGet(ctx context.Context, u string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(data[:min(len(data), 300)])))
-	}
-	return data, nil
-}
-
-// simpleSAMLphpTail returns the last n bytes of a log file.
-func simpleSAMLphpTail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	if len(data) > n {
-		data = data[len(data)-n:]
-	}
-	return string(data)
 }
