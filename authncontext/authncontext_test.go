@@ -106,4 +106,3 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
-

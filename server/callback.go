@@ -116,7 +116,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if !authncontext.Satisfied(class, id.ACR) {
 		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoAuthnContext,
 			Message: "itsme could not authenticate the user at the requested level.",
-			Err: fmt.Errorf("acr %.80q does not prove %s", id.ACR, class.Ref)})
+			Err:     fmt.Errorf("acr %.80q does not prove %s", id.ACR, class.Ref)})
 		return
 	}
 	format := tx.NameIDFormat
