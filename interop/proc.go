@@ -37,6 +37,14 @@ func StartProc(name, dir string, log io.Writer, env []string, argv ...string) (*
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	p := &Proc{Name: name, cmd: cmd, done: make(chan struct{})}
+	// A test binary killed by its timeout runs no deferred Stop; the PID
+	// file lets ./interop/run stop what is left, by PID.
+	if path := os.Getenv("INTEROP_PIDFILE"); path != "" {
+		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			fmt.Fprintln(f, cmd.Process.Pid)
+			f.Close()
+		}
+	}
 	go func() { p.err = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
