@@ -5,12 +5,15 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // fetchOK fetches u and wants a 200.
@@ -84,4 +87,60 @@ func allowSearch(dir string) error {
 		}
 		dir = parent
 	}
+}
+
+// loggedProc is a peer process whose output goes to its own log file,
+// copied to the harness's log as well.
+type loggedProc struct {
+	*Proc
+	logPath string
+	file    *os.File
+}
+
+// startLogged starts argv in dir with env added, its output written to a
+// new file at logPath and copied to each of also (nil entries skipped).
+func startLogged(name, dir, logPath string, also []io.Writer, env []string, argv ...string) (*loggedProc, error) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s: creating its log: %w", name, err)
+	}
+	writers := []io.Writer{f}
+	for _, w := range also {
+		if w != nil {
+			writers = append(writers, w)
+		}
+	}
+	p, err := StartProc(name, dir, io.MultiWriter(writers...), env, argv...)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &loggedProc{Proc: p, logPath: logPath, file: f}, nil
+}
+
+// Stop stops the process by its PID and closes its log.
+func (p *loggedProc) Stop() error {
+	err := p.Proc.Stop()
+	p.file.Close()
+	return err
+}
+
+// failure stops the process and returns err with the tail of its log and
+// of each of more (logs the process writes itself).
+func (p *loggedProc) failure(err error, more ...string) error {
+	_ = p.Stop()
+	var tails strings.Builder
+	for _, path := range append([]string{p.logPath}, more...) {
+		fmt.Fprintf(&tails, "\n--- %s (tail):\n%s", path, logTail(path, 2000))
+	}
+	return fmt.Errorf("%w%s", err, tails.String())
+}
+
+// randomHex returns n random bytes, hex-encoded.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b)
 }

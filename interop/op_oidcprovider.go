@@ -5,8 +5,6 @@ package interop
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,8 +125,8 @@ func StartOIDCProvider(ctx context.Context, env *OPEnv) (*RunningOP, error) {
 		ClientJWKSURL: env.ClientJWKSURL,
 		Clients:       map[string]string{"good": opClientID, "wrongSig": opWrongSigClientID, "wrongEnc": opWrongEncClientID},
 		ServiceCodes:  codes,
-		CookieKey:     opRandomHex(32),
-		PairwiseSalt:  opRandomHex(16),
+		CookieKey:     randomHex(32),
+		PairwiseSalt:  randomHex(16),
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -138,37 +136,18 @@ func StartOIDCProvider(ctx context.Context, env *OPEnv) (*RunningOP, error) {
 	if err := os.WriteFile(cfgFile, data, 0o600); err != nil {
 		return nil, fmt.Errorf("oidc-provider: %w", err)
 	}
-	logPath := filepath.Join(env.Dir, "oidc-op.log")
-	logFile, err := os.Create(logPath)
+	sniffer := &opVersionSniffer{}
+	proc, err := startLogged("oidc-provider", nodeDir, filepath.Join(env.Dir, "oidc-op.log"), []io.Writer{sniffer, env.Log},
+		[]string{"OIDC_OP_CONFIG=" + cfgFile}, "node", "oidc-op.mjs")
 	if err != nil {
 		return nil, fmt.Errorf("oidc-provider: %w", err)
 	}
-	out := &opVersionSniffer{w: logFile}
-	var w io.Writer = out
-	if env.Log != nil {
-		w = io.MultiWriter(out, env.Log)
+	if err := WaitHTTP(ctx, issuer+"/.well-known/openid-configuration", 30*time.Second, proc.Proc); err != nil {
+		return nil, proc.failure(fmt.Errorf("oidc-provider: %w", err))
 	}
-	proc, err := StartProc("oidc-provider", nodeDir, w, []string{"OIDC_OP_CONFIG=" + cfgFile},
-		"node", "oidc-op.mjs")
-	if err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("oidc-provider: %w", err)
-	}
-	stop := func() error {
-		err := proc.Stop()
-		logFile.Close()
-		return err
-	}
-	fail := func(err error) (*RunningOP, error) {
-		_ = stop()
-		return nil, fmt.Errorf("oidc-provider: %w\n--- %s (tail)\n%s", err, logPath, opLogTail(logPath, 2000))
-	}
-	if err := WaitHTTP(ctx, issuer+"/.well-known/openid-configuration", 30*time.Second, proc); err != nil {
-		return fail(err)
-	}
-	version := out.version()
+	version := sniffer.version()
 	if version == "" {
-		return fail(errors.New("it answered but did not report its version"))
+		return nil, proc.failure(errors.New("oidc-provider: it answered but did not report its version"))
 	}
 	return &RunningOP{
 		Version:             version,
@@ -178,14 +157,13 @@ func StartOIDCProvider(ctx context.Context, env *OPEnv) (*RunningOP, error) {
 		WrongEncKeyClientID: opWrongEncClientID,
 		ServiceCodes:        codes,
 		Expected:            opExpected,
-		Stop:                stop,
+		Stop:                proc.Stop,
 	}, nil
 }
 
-// opVersionSniffer passes the OP's output on and remembers the version it
-// prints when it listens.
+// opVersionSniffer reads a copy of the OP's output and remembers the
+// version it prints when it listens.
 type opVersionSniffer struct {
-	w   io.Writer
 	mu  sync.Mutex
 	buf bytes.Buffer
 	v   string
@@ -200,34 +178,11 @@ func (s *opVersionSniffer) Write(p []byte) (int, error) {
 		}
 	}
 	s.mu.Unlock()
-	return s.w.Write(p)
+	return len(p), nil
 }
 
 func (s *opVersionSniffer) version() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.v
-}
-
-// opRandomHex returns n random bytes, hex-encoded.
-func opRandomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return hex.EncodeToString(b)
-}
-
-// opLogTail returns the last n bytes of the file at path.
-func opLogTail(path string, n int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > n {
-		_, _ = f.Seek(-n, io.SeekEnd)
-	}
-	b, _ := io.ReadAll(f)
-	return string(b)
 }

@@ -45,16 +45,7 @@ func startNodeSAML(ctx context.Context, env *Env) (*RunningSP, error) {
 	if err := os.WriteFile(idpCert, env.IdPCertPEM, 0o644); err != nil {
 		return nil, fmt.Errorf("writing the IdP certificate: %w", err)
 	}
-	logPath := filepath.Join(env.Dir, "nodesaml-sp.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("creating the node-saml log: %w", err)
-	}
-	var out io.Writer = logFile
-	if env.Log != nil {
-		out = io.MultiWriter(logFile, env.Log)
-	}
-	proc, err := StartProc("node-saml SP", env.Dir, out, []string{
+	proc, err := startLogged("node-saml SP", env.Dir, filepath.Join(env.Dir, "nodesaml-sp.log"), []io.Writer{env.Log}, []string{
 		"NODESAML_PORT=" + strconv.Itoa(env.Port),
 		"NODESAML_SP_KEY=" + key,
 		"NODESAML_SP_CERT=" + cert,
@@ -64,25 +55,15 @@ func startNodeSAML(ctx context.Context, env *Env) (*RunningSP, error) {
 		"NODE_ENV=production",
 	}, nodeBin, script)
 	if err != nil {
-		logFile.Close()
 		return nil, err
 	}
-	stop := func() error {
-		err := proc.Stop()
-		logFile.Close()
-		return err
-	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", env.Port)
-	fail := func(err error) (*RunningSP, error) {
-		_ = stop()
-		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s", err, logPath, logTail(logPath, 2000))
-	}
-	if err := WaitHTTP(ctx, base+"/metadata", 30*time.Second, proc); err != nil {
-		return fail(fmt.Errorf("node-saml SP did not come up: %w", err))
+	if err := WaitHTTP(ctx, base+"/metadata", 30*time.Second, proc.Proc); err != nil {
+		return nil, proc.failure(fmt.Errorf("node-saml SP did not come up: %w", err))
 	}
 	md, err := fetchOK(ctx, base+"/metadata")
 	if err != nil {
-		return fail(fmt.Errorf("node-saml SP metadata: %w", err))
+		return nil, proc.failure(fmt.Errorf("node-saml SP metadata: %w", err))
 	}
 	return &RunningSP{
 		Version:  "@node-saml/node-saml " + version,
@@ -108,7 +89,7 @@ func startNodeSAML(ctx context.Context, env *Env) (*RunningSP, error) {
 			"default NameIDPolicy emailAddress: the bridge answers with the itsme e-mail address as NameID (a user without one gets Responder/InvalidNameIDPolicy)",
 			"default RequestedAuthnContext PasswordProtectedTransport, Comparison exact: the bridge ignores it and asserts SmartcardPKI (docs/saml.md: not supported yet); node-saml does not check the class it gets",
 		},
-		Stop: stop,
+		Stop: proc.Stop,
 	}, nil
 }
 

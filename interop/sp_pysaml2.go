@@ -67,37 +67,18 @@ func startPySAML2(ctx context.Context, env *Env) (*RunningSP, error) {
 	if err := os.WriteFile(script, pysaml2SP, 0o644); err != nil {
 		return nil, fmt.Errorf("writing the pysaml2 SP: %w", err)
 	}
-	logPath := filepath.Join(env.Dir, "pysaml2-sp.log")
-	logFile, err := os.Create(logPath)
+	proc, err := startLogged("pysaml2 SP", env.Dir, filepath.Join(env.Dir, "pysaml2-sp.log"), []io.Writer{env.Log},
+		[]string{"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"}, pysaml2Python, script, cfgPath)
 	if err != nil {
-		return nil, fmt.Errorf("creating the pysaml2 log: %w", err)
-	}
-	var out io.Writer = logFile
-	if env.Log != nil {
-		out = io.MultiWriter(logFile, env.Log)
-	}
-	proc, err := StartProc("pysaml2 SP", env.Dir, out, []string{"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"},
-		pysaml2Python, script, cfgPath)
-	if err != nil {
-		logFile.Close()
 		return nil, err
 	}
-	stop := func() error {
-		err := proc.Stop()
-		logFile.Close()
-		return err
-	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", env.Port)
-	fail := func(err error) (*RunningSP, error) {
-		_ = stop()
-		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s", err, logPath, logTail(logPath, 2000))
-	}
-	if err := WaitHTTP(ctx, base+"/metadata", 30*time.Second, proc); err != nil {
-		return fail(fmt.Errorf("pysaml2 SP did not come up: %w", err))
+	if err := WaitHTTP(ctx, base+"/metadata", 30*time.Second, proc.Proc); err != nil {
+		return nil, proc.failure(fmt.Errorf("pysaml2 SP did not come up: %w", err))
 	}
 	md, err := fetchOK(ctx, base+"/metadata")
 	if err != nil {
-		return fail(fmt.Errorf("pysaml2 SP metadata: %w", err))
+		return nil, proc.failure(fmt.Errorf("pysaml2 SP metadata: %w", err))
 	}
 	return &RunningSP{
 		Version:  "pysaml2 " + version,
@@ -118,7 +99,7 @@ func startPySAML2(ctx context.Context, env *Env) (*RunningSP, error) {
 			"want_response_signed False: the bridge signs the assertion only, and pysaml2 7 wants a signed Response by default",
 			"requested attributes: optional_attributes with requested_attribute_name_format unspecified, so that its metadata requests the bridge's names as they are (the default URI format would map them through its attribute maps)",
 		},
-		Stop: stop,
+		Stop: proc.Stop,
 	}, nil
 }
 

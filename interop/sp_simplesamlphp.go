@@ -5,14 +5,11 @@ package interop
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -64,7 +61,7 @@ func startSimpleSAMLphp(ctx context.Context, env *Env) (*RunningSP, error) {
 			return nil, fmt.Errorf("simplesamlphp: writing %s: %w", f.Name(), err)
 		}
 	}
-	keyFile, certFile, err := simpleSAMLphpKeyPair(ctx, env.Dir)
+	keyFile, certFile, err := opensslKeyPair(ctx, env.Dir, "sp", "simplesamlphp interop SP")
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +77,8 @@ func startSimpleSAMLphp(ctx context.Context, env *Env) (*RunningSP, error) {
 		"port":                env.Port,
 		"baseURL":             base + "/",
 		"dir":                 env.Dir,
-		"secretSalt":          simpleSAMLphpRandom(),
-		"adminPassword":       simpleSAMLphpRandom(),
+		"secretSalt":          randomHex(16),
+		"adminPassword":       randomHex(16),
 		"entityID":            entityID,
 		"idpEntityID":         env.IdPEntityID,
 		"idpMetadataFile":     env.IdPMetadataFile,
@@ -100,41 +97,22 @@ func startSimpleSAMLphp(ctx context.Context, env *Env) (*RunningSP, error) {
 	// log to simplesamlphp.log (config.php).
 	serverLog := filepath.Join(env.Dir, "php-server.log")
 	sspLog := filepath.Join(env.Dir, "simplesamlphp.log")
-	logFile, err := os.Create(serverLog)
-	if err != nil {
-		return nil, fmt.Errorf("simplesamlphp: creating the server log: %w", err)
-	}
-	var out io.Writer = logFile
-	if env.Log != nil {
-		out = io.MultiWriter(logFile, env.Log)
-	}
-	proc, err := StartProc("simplesamlphp (php -S)", env.Dir, out,
+	proc, err := startLogged("simplesamlphp (php -S)", env.Dir, serverLog, []io.Writer{env.Log},
 		[]string{"SIMPLESAMLPHP_CONFIG_DIR=" + cfgDir},
 		simpleSAMLphpPHP, "-S", fmt.Sprintf("127.0.0.1:%d", env.Port),
 		"-t", filepath.Join(simpleSAMLphpRoot, "www"), filepath.Join(cfgDir, "router.php"))
 	if err != nil {
-		logFile.Close()
 		return nil, err
 	}
-	stop := func() error {
-		err := proc.Stop()
-		logFile.Close()
-		return err
-	}
-	fail := func(err error) (*RunningSP, error) {
-		_ = stop()
-		return nil, fmt.Errorf("%w\n--- %s (tail):\n%s\n--- %s (tail):\n%s", err,
-			serverLog, logTail(serverLog, 1500), sspLog, logTail(sspLog, 1500))
-	}
-	if err := WaitHTTP(ctx, mdURL, 30*time.Second, proc); err != nil {
-		return fail(fmt.Errorf("simplesamlphp did not come up: %w", err))
+	if err := WaitHTTP(ctx, mdURL, 30*time.Second, proc.Proc); err != nil {
+		return nil, proc.failure(fmt.Errorf("simplesamlphp did not come up: %w", err), sspLog)
 	}
 	md, err := fetchOK(ctx, mdURL)
 	if err != nil {
-		return fail(fmt.Errorf("simplesamlphp metadata: %w", err))
+		return nil, proc.failure(fmt.Errorf("simplesamlphp metadata: %w", err), sspLog)
 	}
 	if !bytes.Contains(md, []byte(`use="encryption"`)) {
-		return fail(fmt.Errorf("simplesamlphp metadata at %s has no encryption key", mdURL))
+		return nil, proc.failure(fmt.Errorf("simplesamlphp metadata at %s has no encryption key", mdURL), sspLog)
 	}
 	return &RunningSP{
 		Version:  "SimpleSAMLphp " + version,
@@ -157,7 +135,7 @@ func startSimpleSAMLphp(ctx context.Context, env *Env) (*RunningSP, error) {
 			"store.type is a small file store (peers/simplesamlphp/FileStore.php): with Debian's default phpsession store SimpleSAMLphp 1.19 keeps no replay cache, and a replayed response whose InResponseTo state is gone is accepted as unsolicited; memcache, redis and pdo_sqlite are not installed",
 			"asks for NameIDPolicy transient (AllowCreate) whenever neither metadata sets a NameIDPolicy; the bridge answers with a transient NameID",
 		},
-		Stop: stop,
+		Stop: proc.Stop,
 	}, nil
 }
 
@@ -176,24 +154,4 @@ func simpleSAMLphpVersion() (string, error) {
 		return "", fmt.Errorf("simplesamlphp needs PHP's CLI: %w", err)
 	}
 	return string(m[1]), nil
-}
-
-// simpleSAMLphpKeyPair writes the SP's RSA-2048 key and self-signed
-// certificate into dir with openssl.
-func simpleSAMLphpKeyPair(ctx context.Context, dir string) (keyFile, certFile string, err error) {
-	keyFile = filepath.Join(dir, "sp.key")
-	certFile = filepath.Join(dir, "sp.crt")
-	cmd := exec.CommandContext(ctx, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-		"-keyout", keyFile, "-out", certFile, "-days", "30", "-subj", "/CN=simplesamlphp interop SP")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("simplesamlphp: generating the SP key with openssl: %w: %s", err, bytes.TrimSpace(out))
-	}
-	return keyFile, certFile, nil
-}
-
-// simpleSAMLphpRandom returns 32 random hex characters.
-func simpleSAMLphpRandom() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
