@@ -48,7 +48,8 @@ type Class struct {
 	// Rank orders the rows by strength; equal ranks are equally strong.
 	Rank int
 	// ACR is the itsme acr value the bridge requests for this class; the
-	// ID token's acr must be at least as strong (itsme.ACRBasic or
+	// ID token's acr must be at least as strong, which the itsme client
+	// checks (itsme.ACRBasic or
 	// itsme.ACRAdvanced).
 	ACR string
 }
@@ -205,17 +206,4 @@ func (t Table) Resolve(r *Requested) (Class, error) {
 			Minimum: "at least as strong as", Better: "stronger than", Maximum: "no stronger than"}[cmp])
 	}
 	return *best, nil
-}
-
-// Satisfied reports whether the acr itsme returned proves the class: an
-// advanced login satisfies a basic request, not the other way round. An
-// ID token without acr counts as basic (itsme's documented default).
-func Satisfied(c Class, gotACR string) bool {
-	if gotACR == "" {
-		gotACR = itsme.ACRBasic
-	}
-	if c.ACR == itsme.ACRAdvanced {
-		return gotACR == itsme.ACRAdvanced
-	}
-	return gotACR == itsme.ACRBasic || gotACR == itsme.ACRAdvanced
 }

@@ -67,31 +67,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestSatisfied(t *testing.T) {
-	table := DefaultTable()
-	card, _ := table.lookup(SmartcardPKI)
-	adv, _ := table.lookup(itsme.ACRAdvanced)
-	tests := []struct {
-		class Class
-		acr   string
-		want  bool
-	}{
-		{card, itsme.ACRBasic, true},
-		{card, itsme.ACRAdvanced, true},
-		{card, "", true},
-		{card, "http://itsme.services/V2/claim/acr_basic", false},
-		{adv, itsme.ACRAdvanced, true},
-		{adv, itsme.ACRBasic, false},
-		{adv, "", false},
-		{card, "urn:other", false},
-	}
-	for _, tt := range tests {
-		if got := Satisfied(tt.class, tt.acr); got != tt.want {
-			t.Errorf("Satisfied(%s, %q) = %v, want %v", tt.class.Ref, tt.acr, got, tt.want)
-		}
-	}
-}
-
 func TestValidate(t *testing.T) {
 	bad := Table{Classes: []Class{
 		{Ref: SmartcardPKI, Rank: 1, ACR: itsme.ACRBasic},

@@ -267,19 +267,27 @@ func TestExchangeSkipsUserInfoWithoutUserInfoClaims(t *testing.T) {
 }
 
 func TestExchangeACR(t *testing.T) {
+	both := []string{ACRBasic, ACRAdvanced}
+	basic := []string{ACRBasic}
 	tests := []struct {
 		name     string
+		asked    []string
 		tokenACR any
 		wantErr  error
 	}{
-		{"advanced given", ACRAdvanced, nil},
-		{"basic given", ACRBasic, ErrACR},
-		{"acr missing", nil, ErrACR},
+		{"advanced asked, advanced given", both, ACRAdvanced, nil},
+		{"advanced asked, basic given", both, ACRBasic, ErrACR},
+		{"advanced asked, acr missing", both, nil, ErrACR},
+		{"basic asked, basic given", basic, ACRBasic, nil},
+		{"basic asked, advanced given", basic, ACRAdvanced, nil},
+		{"basic asked, acr missing (itsme's default is basic)", basic, nil, nil},
+		{"basic asked, old capital-V URI", basic, "http://itsme.services/V2/claim/acr_basic", ErrACR},
+		{"basic asked, foreign acr", basic, "urn:other", ErrACR},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			op, c, req := setup(t, nil)
-			req.ACRValues = []string{ACRBasic, ACRAdvanced}
+			req.ACRValues = tt.asked
 			op.set(func(op *fakeOP) {
 				op.mutateID = func(m map[string]any) {
 					if tt.tokenACR == nil {
@@ -291,7 +299,8 @@ func TestExchangeACR(t *testing.T) {
 			})
 			id, err := c.Exchange(context.Background(), testCode, req)
 			if tt.wantErr == nil {
-				if err != nil || id.ACR != ACRAdvanced {
+				want, _ := tt.tokenACR.(string)
+				if err != nil || id.ACR != want {
 					t.Fatalf("Exchange = %v, %v", id, err)
 				}
 				return

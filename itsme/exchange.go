@@ -67,8 +67,8 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 	return id, nil
 }
 
-// idToken decrypts, verifies and validates the ID token, including the
-// acr when req asked for ACRAdvanced.
+// idToken decrypts, verifies and validates the ID token, including its
+// acr against what req asked for (acrProves).
 func (c *Client) idToken(ctx context.Context, raw string, req AuthRequest) (*jwtClaims, error) {
 	payload, err := c.openNestedJWT(ctx, raw)
 	if err != nil {
@@ -81,8 +81,22 @@ func (c *Client) idToken(ctx context.Context, raw string, req AuthRequest) (*jwt
 	if err := c.validateIDToken(cl, req.Nonce); err != nil {
 		return nil, tokenError(StageIDToken, err)
 	}
-	if slices.Contains(req.ACRValues, ACRAdvanced) && cl.acr != ACRAdvanced {
-		return nil, &Error{Stage: StageIDToken, Code: CodeACRMismatch, Err: fmt.Errorf("%w: %s requested", ErrACR, ACRAdvanced)}
+	if !acrProves(cl.acr, req.ACRValues) {
+		return nil, &Error{Stage: StageIDToken, Code: CodeACRMismatch, Err: fmt.Errorf("%w: got %.80q for %q", ErrACR, cl.acr, req.ACRValues)}
 	}
 	return cl, nil
+}
+
+// acrProves reports whether an ID token's acr proves the login asked for:
+// only itsme's two values count (absent means acr_basic, itsme's default),
+// and when acr_advanced was asked for, as the most constraining of
+// several, only acr_advanced does.
+func acrProves(got string, asked []string) bool {
+	if got == "" {
+		got = ACRBasic
+	}
+	if got != ACRBasic && got != ACRAdvanced {
+		return false
+	}
+	return !slices.Contains(asked, ACRAdvanced) || got == ACRAdvanced
 }

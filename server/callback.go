@@ -10,7 +10,6 @@ import (
 	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/attributes"
-	"github.com/samlbridge/samlbridge/authncontext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -106,18 +105,11 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		answer(statusFromUpstream(err))
 		return
 	}
-	class := authncontext.Class{Ref: tx.AuthnContextClassRef, ACR: itsme.ACRBasic}
-	if slices.Contains(tx.ACRValues, itsme.ACRAdvanced) {
-		class.ACR = itsme.ACRAdvanced
-	}
-	if class.Ref == "" {
-		class.Ref = s.cfg.AuthnContexts.Default
-	}
-	if !authncontext.Satisfied(class, id.ACR) {
-		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoAuthnContext,
-			Message: "itsme could not authenticate the user at the requested level.",
-			Err:     fmt.Errorf("acr %.80q does not prove %s", id.ACR, class.Ref)})
-		return
+	// Exchange proved the acr against tx.ACRValues (a weaker one is
+	// acr_mismatch, answered NoAuthnContext above).
+	classRef := tx.AuthnContextClassRef
+	if classRef == "" {
+		classRef = s.cfg.AuthnContexts.Default
 	}
 	format := tx.NameIDFormat
 	if format == "" {
@@ -141,7 +133,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 			SPNameQualifier: sp.EntityID,
 		},
 		Attributes:              attrs,
-		AuthnContextClassRef:    class.Ref,
+		AuthnContextClassRef:    classRef,
 		AuthenticatingAuthority: id.Issuer,
 		AuthnInstant:            id.AuthTime,
 		SignResponse:            sp.SignResponse,
