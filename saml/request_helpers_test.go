@@ -1,12 +1,7 @@
 package saml
 
 import (
-	"bytes"
-	"compress/flate"
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
@@ -21,10 +16,9 @@ import (
 
 	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
-	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/internal/samltest"
 	"github.com/samlbridge/samlbridge/metadata"
 )
 
@@ -195,9 +189,7 @@ func postXML(t testing.TB, sp *crewjam.ServiceProvider, edit func(*crewjam.Authn
 
 func elementBytes(t testing.TB, el *etree.Element) []byte {
 	t.Helper()
-	doc := etree.NewDocument()
-	doc.SetRoot(el)
-	b, err := doc.WriteToBytes()
+	b, err := samltest.ElementBytes(el)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,11 +198,11 @@ func elementBytes(t testing.TB, el *etree.Element) []byte {
 
 func parseElement(t testing.TB, data []byte) *etree.Element {
 	t.Helper()
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(data); err != nil {
+	el, err := samltest.ParseElement(data)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return doc.Root()
+	return el
 }
 
 // postRequest posts data as an HTTP-POST binding form; relayState nil
@@ -225,42 +217,23 @@ func postRequest(data []byte, relayState *string) *http.Request {
 	return r
 }
 
-func deflate(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w, err := flate.NewWriter(&b, flate.BestCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func deflate(_ testing.TB, data []byte) []byte { return samltest.Deflate(data) }
 
 // rawRedirect builds a Redirect-binding request for arbitrary XML. When
 // key is set, the query is signed with RSA-SHA256 the way the binding
 // says (over the encoded values, in the fixed order).
 func rawRedirect(t testing.TB, data []byte, relayState string, key *rsa.PrivateKey) *http.Request {
 	t.Helper()
-	q := "SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString(deflate(t, data)))
-	if relayState != "" {
-		q += "&RelayState=" + url.QueryEscape(relayState)
-	}
-	if key != nil {
-		q += "&SigAlg=" + url.QueryEscape(SignatureRSASHA256)
-		q += "&Signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(signOctets(t, key, q)))
+	q, err := samltest.RedirectQuery(data, relayState, key, SignatureRSASHA256)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return httptest.NewRequest(http.MethodGet, testSSOURL+"?"+q, nil)
 }
 
 func signOctets(t testing.TB, key *rsa.PrivateKey, octets string) []byte {
 	t.Helper()
-	sum := sha256.Sum256([]byte(octets))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	sig, err := samltest.SignOctets(key, SignatureRSASHA256, octets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,29 +256,9 @@ func signXML(t testing.TB, el *etree.Element, kp *certs.KeyPair) *etree.Element 
 // maliciously shaped signature.
 func resign(t testing.TB, sig *etree.Element, key *rsa.PrivateKey) {
 	t.Helper()
-	si := sig.FindElement("./SignedInfo")
-	sv := sig.FindElement("./SignatureValue")
-	if si == nil || sv == nil {
-		t.Fatal("no SignedInfo/SignatureValue")
-	}
-	ctx, err := etreeutils.NSBuildParentContext(si)
-	if err != nil {
+	if err := samltest.Resign(sig, key); err != nil {
 		t.Fatal(err)
 	}
-	detached, err := etreeutils.NSDetatch(ctx, si)
-	if err != nil {
-		t.Fatal(err)
-	}
-	canon, err := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("").Canonicalize(detached)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(canon)
-	raw, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv.SetText(base64.StdEncoding.EncodeToString(raw))
 }
 
 // readAll drains r for tests that need a body twice.
