@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/internal/httpsec"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/itsme/emulator"
 	"github.com/samlbridge/samlbridge/metadata"
@@ -47,6 +49,10 @@ type Options struct {
 	// Store keeps logins in flight and the replay cache; nil means a fresh
 	// in-memory store. Nodes of one cluster share a Redis store.
 	Store session.Store
+	// Personas replaces the emulator's fixture users (nil: the defaults);
+	// the first is the one approved when the phone page is submitted as
+	// found.
+	Personas []emulator.Persona
 	// EmulatorHook is passed to the emulator's TokenHook (tests).
 	EmulatorHook func(kind string, claims map[string]any)
 	// ConfigureSP, when set, adjusts each registered SP (the demo SP
@@ -56,6 +62,11 @@ type Options struct {
 	// Upstream, when set, points the bridge at another OpenID provider
 	// instead of the built-in emulator (which stays mounted, unused).
 	Upstream *Upstream
+	// Audit receives the bridge's audit events; nil discards them.
+	Audit audit.Sink
+	// RateLimit limits SSO and callback requests per client address; the
+	// zero value is the bridge's default limit.
+	RateLimit server.RateLimit
 	// Now, Rand and Logger default to time.Now, crypto/rand and discard.
 	Now    func() time.Time
 	Rand   io.Reader
@@ -209,6 +220,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		Rand:                   opts.Rand,
 		Logger:                 opts.Logger.With("component", "itsme-emulator"),
 		TokenHook:              opts.EmulatorHook,
+		Personas:               opts.Personas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: emulator: %w", err)
@@ -265,6 +277,8 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		Store:          store,
 		PairwiseSecret: secret,
 		DefaultRelease: attributes.AuthenticationSet(),
+		Audit:          opts.Audit,
+		RateLimit:      opts.RateLimit,
 		Now:            opts.Now,
 		Rand:           opts.Rand,
 		Logger:         opts.Logger.With("component", "bridge"),
@@ -285,7 +299,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		http.Redirect(w, r, PathSPHome, http.StatusFound)
 	})
 	return &Stack{
-		Handler:  mux,
+		Handler:  httpsec.Wrap(mux, httpsec.Options{HSTS: strings.HasPrefix(base, "https://")}),
 		Bridge:   bridge,
 		Emulator: emu,
 		SP:       sp,

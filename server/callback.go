@@ -10,6 +10,7 @@ import (
 	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -20,33 +21,41 @@ import (
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	reject := func(status int, msg, reason string, tx *session.Transaction) {
+		ev := audit.Event{Stage: audit.StageCallback, Outcome: audit.Rejected, Reason: reason}
+		if tx != nil {
+			ev.SP, ev.RequestID = tx.SPEntityID, tx.RequestID
+		}
+		s.record(ctx, ev)
+		s.errorPage(w, status, msg, "")
+	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET")
-		s.errorPage(w, http.StatusMethodNotAllowed, msgBadCallback, "")
+		reject(http.StatusMethodNotAllowed, msgBadCallback, reasonBadCallback, nil)
 		return
 	}
 	q := r.URL.Query()
 	for _, p := range []string{"state", "code", "error", "error_description", "iss"} {
 		if len(q[p]) > 1 { // OIDC-08: parameter pollution
 			s.log.Warn("callback rejected: duplicate parameter", "param", p)
-			s.errorPage(w, http.StatusBadRequest, msgBadCallback, "")
+			reject(http.StatusBadRequest, msgBadCallback, reasonBadCallback, nil)
 			return
 		}
 	}
 	state := q.Get("state")
 	if state == "" || len(state) > 512 {
-		s.errorPage(w, http.StatusBadRequest, msgBadCallback, "")
+		reject(http.StatusBadRequest, msgBadCallback, reasonBadCallback, nil)
 		return
 	}
 	tx, err := s.cfg.Store.Take(ctx, state, s.cfg.Now())
 	if err != nil {
 		if errors.Is(err, session.ErrNotFound) {
 			s.log.Warn("callback for an unknown, used or expired login")
-			s.errorPage(w, http.StatusBadRequest, msgExpired, "")
+			reject(http.StatusBadRequest, msgExpired, reasonUnknownState, nil)
 			return
 		}
 		s.log.Error("session store unavailable", "err", err)
-		s.errorPage(w, http.StatusServiceUnavailable, msgStoreDown, "")
+		reject(http.StatusServiceUnavailable, msgStoreDown, reasonStoreUnavailable, nil)
 		return
 	}
 	log := s.log.With("sp", tx.SPEntityID, "request_id", truncate(tx.RequestID, 64))
@@ -55,17 +64,18 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// Login CSRF / session swapping (OIDC-01): the browser that
 		// finishes the flow is not the one that started it.
 		log.Warn("callback rejected: browser binding mismatch")
-		s.errorPage(w, http.StatusBadRequest, msgBinding, "")
+		reject(http.StatusBadRequest, msgBinding, reasonBrowserBinding, &tx)
 		return
 	}
 	sp, err := s.cfg.Registry.ServiceProvider(ctx, tx.SPEntityID)
 	if err != nil || !acsStillValid(sp, tx.ACSURL) {
 		log.Warn("SP or its ACS disappeared during the login", "err", err)
-		s.errorPage(w, http.StatusBadRequest, msgSPGone, "")
+		reject(http.StatusBadRequest, msgSPGone, reasonSPGone, &tx)
 		return
 	}
 	answer := func(se *saml.StatusError) {
 		log.Warn("answering with an error status", "status", se)
+		s.record(ctx, audit.Event{Stage: audit.StageCallback, Outcome: audit.Failure, Reason: statusReason(se), SP: sp.EntityID, RequestID: tx.RequestID})
 		s.postError(w, tx.ACSURL, sp.EntityID, tx.RequestID, tx.RelayState, tx.HasRelayState, se)
 	}
 	if iss, ok := q["iss"]; ok && s.cfg.UpstreamIssuer != "" && iss[0] != s.cfg.UpstreamIssuer {
@@ -153,6 +163,8 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		names[i] = a.Name
 	}
 	log.Info("login completed", "upstream", id, "released", names, "encrypted", params.EncryptTo != nil)
+	s.record(ctx, audit.Event{Stage: audit.StageCallback, Outcome: audit.Success, Reason: reasonOK, SP: sp.EntityID, RequestID: tx.RequestID,
+		Subject: audit.Pseudonym(s.auditKey, id.Issuer, id.Subject), Attributes: names, AuthnContext: classRef, Encrypted: params.EncryptTo != nil})
 	form := saml.PostForm{URL: tx.ACSURL, Field: "SAMLResponse", Message: resp, RelayState: tx.RelayState, HasRelayState: tx.HasRelayState}
 	if err := form.Write(w, s.cfg.Rand); err != nil {
 		log.Error("writing the POST form failed", "err", err)

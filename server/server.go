@@ -9,12 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/authncontext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
@@ -70,6 +72,15 @@ type Config struct {
 	// AuthnContexts is the policy table between RequestedAuthnContext and
 	// itsme's acr; nil means authncontext.DefaultTable().
 	AuthnContexts *authncontext.Table
+	// Audit receives one event per login outcome; nil discards them.
+	Audit audit.Sink
+	// RateLimit limits SSO and callback requests per client address;
+	// the zero value is the default limit (see RateLimit).
+	RateLimit RateLimit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client address; empty means the peer address is
+	// the client, whatever headers say (SES-10).
+	TrustedProxies []netip.Prefix
 	// FlowTTL bounds how long a user may take at itsme (default 15 min).
 	FlowTTL time.Duration
 	// Now, Rand and Logger: nil means time.Now, crypto/rand, discard.
@@ -80,10 +91,12 @@ type Config struct {
 
 // Server is the bridge's HTTP front end.
 type Server struct {
-	cfg    Config
-	secure bool
-	log    *slog.Logger
-	mux    *http.ServeMux
+	cfg      Config
+	secure   bool
+	auditKey []byte
+	log      *slog.Logger
+	mux      *http.ServeMux
+	limits   *clientLimiter
 }
 
 // New validates cfg and returns a Server.
@@ -120,6 +133,10 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.AuthnContexts.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("server: authentication context table: %w", err))
 	}
+	limits, err := newClientLimiter(cfg.RateLimit, cfg.TrustedProxies, cfg.PairwiseSecret)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -135,14 +152,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.Discard{}
+	}
 	jwks, err := json.Marshal(cfg.JWKS)
 	if err != nil {
 		return nil, fmt.Errorf("server: encoding JWKS: %w", err)
 	}
-	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger}
+	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger, auditKey: auditKey(cfg.PairwiseSecret), limits: limits}
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc(PathSSO, s.handleSSO)
-	s.mux.HandleFunc(PathCallback, s.handleCallback)
+	s.mux.Handle(PathSSO, s.limited(audit.StageSSO, s.handleSSO))
+	s.mux.Handle(PathCallback, s.limited(audit.StageCallback, s.handleCallback))
 	s.mux.Handle(PathMetadata, serveStatic("application/samlmetadata+xml", "public, max-age=3600", cfg.IDPMetadata))
 	// itsme caches RP key sets for 30 min to 24 h; a max-age of 30 min
 	// keeps key rotation predictable (itsme-oidc.md §4.3).
@@ -154,9 +174,11 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler; it recovers from panics so a bug
-// never takes the process down, and answers with a generic error page.
+// ServeHTTP implements http.Handler. It sets the security headers on
+// every response, and recovers from panics so a bug never takes the
+// process down, answering with a generic error page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.setDefaultHeaders(w.Header())
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v))

@@ -14,6 +14,7 @@ import (
 	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/authncontext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/saml"
@@ -25,7 +26,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req, err := s.cfg.Parser.Parse(r)
 	if err != nil {
-		s.rejectRequest(w, err)
+		s.rejectRequest(w, r, err)
 		return
 	}
 	sp := req.SP
@@ -37,12 +38,17 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	// (plus a margin).
 	deadline := req.Request.IssueInstant.Add(s.cfg.Parser.MaxAge() + time.Minute)
 	if err := s.cfg.Store.MarkSeen(ctx, "authnreq|"+sp.EntityID+"|"+req.Request.ID, now, deadline); err != nil {
+		ev := audit.Event{Stage: audit.StageSSO, Outcome: audit.Rejected, SP: sp.EntityID, RequestID: req.Request.ID}
 		if errors.Is(err, session.ErrReplay) {
 			log.Warn("AuthnRequest replayed")
+			ev.Reason = reasonReplay
+			s.record(ctx, ev)
 			s.errorPage(w, http.StatusBadRequest, msgReplay, "")
 			return
 		}
 		log.Error("session store unavailable", "err", err)
+		ev.Reason = reasonStoreUnavailable
+		s.record(ctx, ev)
 		s.errorPage(w, http.StatusServiceUnavailable, msgStoreDown, "")
 		return
 	}
@@ -51,6 +57,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	// are answered to it as SAML statuses.
 	answer := func(se *saml.StatusError) {
 		log.Warn("answering with an error status", "status", se)
+		s.record(ctx, audit.Event{Stage: audit.StageSSO, Outcome: audit.Failure, Reason: statusReason(se), SP: sp.EntityID, RequestID: req.Request.ID})
 		s.postError(w, req.ACS.Location, sp.EntityID, req.Request.ID, req.RelayState, req.HasRelayState, se)
 	}
 
@@ -180,7 +187,8 @@ func planNames(release []string, nameIDFormat string) []string {
 
 // rejectRequest shows the local error page for a request that failed
 // validation. Nothing is sent to any ACS.
-func (s *Server) rejectRequest(w http.ResponseWriter, err error) {
+func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, err error) {
+	s.record(r.Context(), audit.Event{Stage: audit.StageSSO, Outcome: audit.Rejected, Reason: requestReason(err)})
 	var re *saml.RequestError
 	if errors.As(err, &re) {
 		s.log.Warn("AuthnRequest rejected", "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,8 @@ type Config struct {
 	ServiceProviders []SPConfig `yaml:"service_providers"`
 	// Log configures logging.
 	Log LogConfig `yaml:"log"`
+	// HTTP configures the HTTP front: rate limits and trusted proxies.
+	HTTP HTTPConfig `yaml:"http"`
 
 	dir string // directory of the config file; relative paths are resolved against it
 }
@@ -99,6 +102,25 @@ type SessionConfig struct {
 	Secret Secret `yaml:"secret"`
 }
 
+// HTTPConfig configures the HTTP front of the bridge.
+type HTTPConfig struct {
+	// RateLimit limits the SSO and callback endpoints per client address.
+	RateLimit RateLimitConfig `yaml:"rate_limit"`
+	// TrustedProxies are the CIDR prefixes (or single addresses) of the
+	// reverse proxies in front of the bridge; only their X-Forwarded-For
+	// is believed. Empty: the peer address is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// RateLimitConfig is server.RateLimit in YAML; zero values take the
+// server's defaults.
+type RateLimitConfig struct {
+	PerMinute  int  `yaml:"per_minute"`
+	Burst      int  `yaml:"burst"`
+	MaxClients int  `yaml:"max_clients"`
+	Disabled   bool `yaml:"disabled"`
+}
+
 // LogConfig configures logging.
 type LogConfig struct {
 	Level  string `yaml:"level"`
@@ -147,6 +169,8 @@ type Resolved struct {
 	Services map[string]string
 	// StoreSecret is the Redis store secret (nil for memory).
 	StoreSecret []byte
+	// TrustedProxies are the parsed http.trusted_proxies.
+	TrustedProxies []netip.Prefix
 }
 
 // Resolve validates c and loads everything it refers to. It reports every
@@ -309,6 +333,23 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 	} else {
 		r.Registry = reg
 	}
+	// HTTP front.
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"per_minute", c.HTTP.RateLimit.PerMinute}, {"burst", c.HTTP.RateLimit.Burst}, {"max_clients", c.HTTP.RateLimit.MaxClients}} {
+		if f.v < 0 {
+			add("http.rate_limit.%s: %d must not be negative (0 means the default)", f.name, f.v)
+		}
+	}
+	for i, s := range c.HTTP.TrustedProxies {
+		p, err := parseTrustedProxy(s)
+		if err != nil {
+			add("http.trusted_proxies[%d]: %w", i, err)
+			continue
+		}
+		r.TrustedProxies = append(r.TrustedProxies, p)
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -322,6 +363,28 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 		return nil, errors.Join(errs...)
 	}
 	return r, nil
+}
+
+// parseTrustedProxy parses a CIDR prefix or a single address. A prefix
+// with host bits set is refused (likely a typo), as is one that contains
+// every address: trusting everyone lets any client choose its own
+// address.
+func parseTrustedProxy(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, aerr := netip.ParseAddr(s)
+		if aerr != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR prefix (10.0.0.0/8) or an IP address", s)
+		}
+		p = netip.PrefixFrom(a.WithZone(""), a.BitLen())
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("%q has bits set after the prefix length; did you mean %s?", s, p.Masked())
+	}
+	if p.Bits() == 0 {
+		return netip.Prefix{}, fmt.Errorf("%q trusts every address: any client could then choose the address it is limited by", s)
+	}
+	return p, nil
 }
 
 func entitledToSensitive(attrs []string) bool {

@@ -129,6 +129,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Store:          store,
 		PairwiseSecret: r.Secret,
 		DefaultRelease: attributes.AuthenticationSet(),
+		RateLimit: server.RateLimit{
+			PerMinute: cfg.HTTP.RateLimit.PerMinute, Burst: cfg.HTTP.RateLimit.Burst,
+			MaxClients: cfg.HTTP.RateLimit.MaxClients, Disabled: cfg.HTTP.RateLimit.Disabled,
+		},
+		TrustedProxies: r.TrustedProxies,
 		Logger:         log.With("component", "bridge"),
 	})
 	if err != nil {
