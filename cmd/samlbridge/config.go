@@ -41,6 +41,8 @@ type Config struct {
 	ServiceProviders []SPConfig `yaml:"service_providers"`
 	// Log configures logging.
 	Log LogConfig `yaml:"log"`
+	// Audit says where the audit events go.
+	Audit AuditConfig `yaml:"audit"`
 	// HTTP configures the HTTP front: rate limits and trusted proxies.
 	HTTP HTTPConfig `yaml:"http"`
 
@@ -119,6 +121,14 @@ type RateLimitConfig struct {
 	Burst      int  `yaml:"burst"`
 	MaxClients int  `yaml:"max_clients"`
 	Disabled   bool `yaml:"disabled"`
+}
+
+// AuditConfig chooses the audit sink: one JSON line per login outcome,
+// pseudonymous, with attribute names but never values.
+type AuditConfig struct {
+	// File is appended to; empty or "-" means standard output (logs go to
+	// standard error).
+	File string `yaml:"file"`
 }
 
 // LogConfig configures logging.

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -116,7 +118,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		store = rs
 	}
 	defer store.Close()
+	auditOut := stdout
+	if f := cfg.Audit.File; f != "" && f != "-" {
+		af, err := os.OpenFile(r.Config.path(f), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("audit.file: %w", err)
+		}
+		defer af.Close()
+		auditOut = af
+	}
 	bridge, err := server.New(server.Config{
+		Audit:       audit.NewJSONSink(auditOut),
 		ExternalURL: base,
 		Registry:    registry,
 		Parser: &saml.RequestParser{Registry: registry, SSOURL: base + server.PathSSO,
