@@ -142,3 +142,58 @@ func FuzzParseAuthnRequest(f *testing.F) {
 		checkParseOutcome(t, got, err)
 	})
 }
+
+// FuzzParsePOSTForm feeds arbitrary application/x-www-form-urlencoded
+// bodies to the POST binding: the whole body is the input, so duplicate,
+// misplaced and garbled parameters are all in reach. Besides the shared
+// invariant, an accepted body must agree with the standard form decoder
+// on what SAMLRequest and RelayState were, when that decoder accepts the
+// body too.
+func FuzzParsePOSTForm(f *testing.F) {
+	for _, data := range seedRequests(f) {
+		b64 := base64.StdEncoding.EncodeToString(data)
+		f.Add("SAMLRequest=" + url.QueryEscape(b64))
+		f.Add("SAMLRequest=" + url.QueryEscape(b64) + "&RelayState=" + url.QueryEscape("https://sp.example.org/app?a=1&b=2"))
+		f.Add("RelayState=&SAMLRequest=" + url.QueryEscape(b64) + "&other=%zz")
+		// Line-wrapped base64, as some SPs send it.
+		var wrapped strings.Builder
+		for i := 0; i < len(b64); i += 76 {
+			wrapped.WriteString(b64[i:min(i+76, len(b64))] + "\r\n")
+		}
+		f.Add("SAMLRequest=" + url.QueryEscape(wrapped.String()))
+		// Hostile: a second SAMLRequest, a POST with a query signature,
+		// '+' left unescaped in the base64.
+		f.Add("SAMLRequest=" + url.QueryEscape(b64) + "&SAMLRequest=" + url.QueryEscape(b64))
+		f.Add("SAMLRequest=" + url.QueryEscape(b64) + "&SigAlg=" + url.QueryEscape(SignatureRSASHA256) + "&Signature=AAAA")
+		f.Add("SAMLRequest=" + b64 + "&RelayState=%0d%0a")
+	}
+	f.Add("")
+	f.Add("&&&=&SAMLRequest")
+	f.Add("SAMLRequest=%zz&RelayState=%")
+	f.Add("SAML%52equest=PD94bWw%2B;RelayState=x")
+	f.Add("RelayState=" + strings.Repeat("A", maxRelayStateBytes+1) + "&SAMLRequest=AAAA")
+	p := seedParser(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, testSSOURL, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		got, err := p.Parse(r)
+		checkParseOutcome(t, got, err)
+		if err != nil {
+			return
+		}
+		if got.Binding != crewjam.HTTPPostBinding {
+			t.Fatalf("binding %s for a POST", got.Binding)
+		}
+		std, perr := url.ParseQuery(body)
+		if perr != nil {
+			return
+		}
+		if n := len(std["SAMLRequest"]); n != 1 {
+			t.Fatalf("accepted a body with %d SAMLRequest fields", n)
+		}
+		rs, has := std["RelayState"]
+		if has != got.HasRelayState || (has && (len(rs) != 1 || rs[0] != got.RelayState)) {
+			t.Fatalf("RelayState %q (present %v), form decoder says %q", got.RelayState, got.HasRelayState, rs)
+		}
+	})
+}
