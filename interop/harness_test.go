@@ -150,6 +150,9 @@ func (b *bridge) use(t *testing.T, ph phase, up *demo.Upstream, sps ...[]byte) *
 		}
 	}
 	st, err := demo.New(context.Background(), demo.Options{
+		// Every peer, scenario and the browser share 127.0.0.1; the
+		// per-client limit is tested in package server, not here.
+		RateLimit:       server.RateLimit{Disabled: true},
 		BaseURL:         b.Base,
 		StateDir:        b.StateDir,
 		ExtraSPMetadata: sps,
