@@ -31,6 +31,7 @@ import (
 	"github.com/samlbridge/samlbridge/demo"
 	"github.com/samlbridge/samlbridge/internal/htmlform"
 	"github.com/samlbridge/samlbridge/internal/samltest"
+	"github.com/samlbridge/samlbridge/internal/syncbuf"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/session"
 	"github.com/samlbridge/samlbridge/session/memory"
@@ -46,24 +47,6 @@ const (
 // causeRE finds the logged cause of each rejection; ADVERSARIAL_CAUSES=1
 // prints them, to see why each attack was refused.
 var causeRE = regexp.MustCompile(`"component":"saml","reason":"[^"]*","cause":"[^"]*`)
-
-// syncBuffer is a concurrency-safe log or audit destination.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // countingStore is the real store with a count of Put calls: a Put is an
 // itsme flow started.
@@ -84,8 +67,8 @@ type world struct {
 	base  string
 	stack *demo.Stack
 	store *countingStore
-	logs  *syncBuffer
-	audit *syncBuffer
+	logs  *syncbuf.Buffer
+	audit *syncbuf.Buffer
 	// hits counts requests per path that reached the emulator (/v2/...),
 	// whoever sent them (browser or bridge).
 	hitsMu sync.Mutex
@@ -116,7 +99,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	base := "http://" + srv.Listener.Addr().String()
-	w := &world{t: t, base: base, logs: &syncBuffer{}, audit: &syncBuffer{}, hits: map[string]int{},
+	w := &world{t: t, base: base, logs: &syncbuf.Buffer{}, audit: &syncbuf.Buffer{}, hits: map[string]int{},
 		store: &countingStore{Store: memory.New(0)}}
 	kp, err := certs.Generate(nil, 2048, "adversarial optional-signing SP (TEST KEY)", time.Now(), time.Hour)
 	if err != nil {
@@ -534,31 +517,4 @@ func browser(t *testing.T) *http.Client {
 		t.Fatal(err)
 	}
 	return &http.Client{Jar: jar}
-}
-
-// approve drives the emulator's phone page as found (first persona,
-// approve) and returns the result of the last hop: the bridge's answer.
-func (w *world) approve(t *testing.T, client *http.Client, start string) result {
-	t.Helper()
-	resp, err := client.Get(start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body bytes.Buffer
-	_, _ = body.ReadFrom(resp.Body)
-	resp.Body.Close()
-	action, vals, ok := htmlform.AsFound(body.String())
-	if !ok || !strings.HasPrefix(resp.Request.URL.Path, "/v2/") {
-		t.Fatalf("expected the emulator's phone page, got HTTP %d at %s", resp.StatusCode, resp.Request.URL)
-	}
-	target, err := resp.Request.URL.Parse(action)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, target.String(), strings.NewReader(vals.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return w.send(t, req, client)
 }

@@ -20,10 +20,8 @@ func TestBaseline(t *testing.T) {
 	w := newWorld(t)
 	req := w.authnRequest(t, nil, nil)
 	w.flowStarted(t, w.redirect(t, requestXML(t, req), "rs", samltest.RSASHA256))
-	w.flowStarted(t, w.postRequest(t, mustBytes(t, w.signedXML(t, req2(t, w))), ""))
+	w.flowStarted(t, w.postRequest(t, mustBytes(t, w.signedXML(t, w.authnRequest(t, nil, nil))), ""))
 }
-
-func req2(t *testing.T, w *world) *crewjam.AuthnRequest { return w.authnRequest(t, nil, nil) }
 
 // TestREQ01UnknownIssuer: an SP nobody registered gets the bridge's page,
 // never a POST to the ACS it names (top-25 #7).

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/samlbridge/samlbridge/internal/htmlform"
+	"github.com/samlbridge/samlbridge/internal/syncbuf"
 	"github.com/samlbridge/samlbridge/server"
 	"github.com/samlbridge/samlbridge/session"
 	"github.com/samlbridge/samlbridge/session/memory"
@@ -82,32 +83,12 @@ func (s *takeTap) wasTaken(state string) bool {
 	return ok
 }
 
-// logTap collects the stack's log lines.
-type logTap struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logTap) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logTap) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.buf.String()
-	l.buf.Reset()
-	return s
-}
-
 // callbackHarness is one demo stack on a loopback server (the bridge
 // redeems codes at the emulator over HTTP) and the login in flight.
 type callbackHarness struct {
 	stack      *Stack
 	base, acs  string
-	logs       *logTap
+	logs       *syncbuf.Buffer
 	store      *takeTap
 	live       *liveLogin
 	errorPages map[string]bool
@@ -115,7 +96,7 @@ type callbackHarness struct {
 
 func newCallbackHarness(tb testing.TB) *callbackHarness {
 	tb.Helper()
-	h := &callbackHarness{logs: &logTap{}, store: &takeTap{Store: memory.New(0), taken: map[string]bool{}}, errorPages: map[string]bool{}}
+	h := &callbackHarness{logs: &syncbuf.Buffer{}, store: &takeTap{Store: memory.New(0), taken: map[string]bool{}}, errorPages: map[string]bool{}}
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	h.base = "http://" + srv.Listener.Addr().String()
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -190,7 +171,7 @@ func (h *callbackHarness) startLogin(tb testing.TB) *liveLogin {
 	if live.state == "" || live.code == "" || live.cookieValue == "" {
 		tb.Fatalf("incomplete login in flight: callback %q, flow cookie %q", back, live.cookieName)
 	}
-	h.logs.take()
+	h.logs.Take()
 	return live
 }
 
@@ -226,7 +207,7 @@ func (h *callbackHarness) run(t *testing.T, rawQuery, rawCookie string) callback
 	if taken {
 		h.live = nil
 	}
-	logs := h.logs.take()
+	logs := h.logs.Take()
 	body := rec.Body.String()
 	out := callbackOutcome{status: rec.Code}
 

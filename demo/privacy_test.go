@@ -1,38 +1,21 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/samlbridge/samlbridge/internal/syncbuf"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestLogsCarryNoPersonalData runs a full login and a refusal at debug
 // level and checks that nothing the process logged contains the persona's
 // identity values, tokens or whole SAML messages (PRIV-01).
 func TestLogsCarryNoPersonalData(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	base := "http://" + srv.Listener.Addr().String()
 	stack, err := New(context.Background(), Options{

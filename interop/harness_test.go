@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +27,7 @@ import (
 
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/demo"
+	"github.com/samlbridge/samlbridge/internal/syncbuf"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/server"
 )
@@ -68,31 +69,10 @@ type bridge struct {
 	StateDir string
 	handler  atomic.Pointer[http.Handler]
 	srv      *http.Server
-	logs     *lockedBuffer
+	logs     *syncbuf.Buffer
 	log      *slog.Logger
 	// IdPMetadata is the bridge's metadata, fixed for the whole run.
 	IdPMetadata []byte
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-	f  *os.File
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f != nil {
-		_, _ = l.f.Write(p)
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func startBridge(t *testing.T, dir string) *bridge {
@@ -105,8 +85,9 @@ func startBridge(t *testing.T, dir string) *bridge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bridge{Base: "http://" + ln.Addr().String(), StateDir: filepath.Join(dir, "bridge-state"), logs: &lockedBuffer{f: f}}
-	b.log = slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b := &bridge{Base: "http://" + ln.Addr().String(), StateDir: filepath.Join(dir, "bridge-state"), logs: &syncbuf.Buffer{}}
+	// The handler serialises its writes, so the tee needs no lock of its own.
+	b.log = slog.New(slog.NewTextHandler(io.MultiWriter(f, b.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var h http.Handler = http.NotFoundHandler()
 	b.handler.Store(&h)
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
