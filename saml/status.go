@@ -34,12 +34,19 @@ type StatusError struct {
 	Err error
 }
 
-// Error implements error.
-func (e *StatusError) Error() string {
-	s := "saml: status " + shortStatus(e.Status)
+// Code is the status in short form, "Top" or "Top/Second" (for example
+// "Responder/NoPassive"), as logs and audit events name it.
+func (e *StatusError) Code() string {
+	s := shortStatus(e.Status)
 	if e.SubStatus != "" {
 		s += "/" + shortStatus(e.SubStatus)
 	}
+	return s
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	s := "saml: status " + e.Code()
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

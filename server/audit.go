@@ -51,23 +51,6 @@ func requestReason(err error) string {
 	return "malformed"
 }
 
-// statusReason is the audit reason of an error status: "Top/Second".
-func statusReason(se *saml.StatusError) string {
-	s := shortStatusName(se.Status)
-	if se.SubStatus != "" {
-		s += "/" + shortStatusName(se.SubStatus)
-	}
-	return s
-}
-
-func shortStatusName(s string) string {
-	const p = "urn:oasis:names:tc:SAML:2.0:status:"
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return truncate(s, 64)
-}
-
 // auditKey derives the audit pseudonym key from the pairwise secret, so
 // that audit pseudonyms and NameIDs cannot be correlated without it.
 func auditKey(pairwiseSecret []byte) []byte {
