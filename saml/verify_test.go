@@ -11,6 +11,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/internal/samltest"
 )
 
 // signedRoot is a POST AuthnRequest signed by the "signed" SP, as crewjam
@@ -29,18 +30,15 @@ func mustChild(t *testing.T, el *etree.Element, path string) *etree.Element {
 	return c
 }
 
-// xswWrapped is XSW3-style: an evil root (new ID, attacker ACS) carrying
-// the genuinely signed request inside its Extensions.
+// xswWrapped is an evil root (new ID, attacker ACS) carrying the
+// genuinely signed request, signature and all, in its Extensions
+// (samltest's XSW7).
 func xswWrapped(t *testing.T, f *reqFixture) []byte {
-	orig := signedRoot(t, f)
-	evil := orig.Copy()
-	evil.RemoveChild(mustChild(t, evil, "./Signature"))
-	evil.CreateAttr("ID", "id-evil")
-	evil.CreateAttr("AssertionConsumerServiceURL", "https://evil.example/acs")
-	ext := etree.NewElement("samlp:Extensions")
-	ext.AddChild(orig)
-	evil.InsertChildAt(mustChild(t, evil, "./Issuer").Index()+1, ext)
-	return elementBytes(t, evil)
+	el, err := samltest.XSW(signedRoot(t, f), 7, "AssertionConsumerServiceURL", "https://evil.example/acs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return elementBytes(t, el)
 }
 
 // xswSignatureOnEvilRoot moves the signature to the evil root and the
