@@ -75,7 +75,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	answer := func(se *saml.StatusError) {
 		log.Warn("answering with an error status", "status", se)
-		s.record(ctx, audit.Event{Stage: audit.StageCallback, Outcome: audit.Failure, Reason: statusReason(se), SP: sp.EntityID, RequestID: tx.RequestID})
+		s.record(ctx, audit.Event{Stage: audit.StageCallback, Outcome: audit.Failure, Reason: se.Code(), SP: sp.EntityID, RequestID: tx.RequestID})
 		s.postError(w, tx.ACSURL, sp.EntityID, tx.RequestID, tx.RelayState, tx.HasRelayState, se)
 	}
 	if iss, ok := q["iss"]; ok && s.cfg.UpstreamIssuer != "" && iss[0] != s.cfg.UpstreamIssuer {

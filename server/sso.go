@@ -57,7 +57,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	// are answered to it as SAML statuses.
 	answer := func(se *saml.StatusError) {
 		log.Warn("answering with an error status", "status", se)
-		s.record(ctx, audit.Event{Stage: audit.StageSSO, Outcome: audit.Failure, Reason: statusReason(se), SP: sp.EntityID, RequestID: req.Request.ID})
+		s.record(ctx, audit.Event{Stage: audit.StageSSO, Outcome: audit.Failure, Reason: se.Code(), SP: sp.EntityID, RequestID: req.Request.ID})
 		s.postError(w, req.ACS.Location, sp.EntityID, req.Request.ID, req.RelayState, req.HasRelayState, se)
 	}
 
