@@ -56,6 +56,13 @@ type Transaction struct {
 	// from the policy table; the returned acr must prove it.
 	AuthnContextClassRef string `json:"authn_context,omitempty"`
 
+	// ForceAuthn records the request's ForceAuthn: the ID token's
+	// auth_time must then not be older than Created.
+	ForceAuthn bool `json:"force_authn,omitempty"`
+	// Unsolicited marks an IdP-initiated login: the response carries no
+	// InResponseTo.
+	Unsolicited bool `json:"unsolicited,omitempty"`
+
 	// Created and Expires bound the transaction's life.
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
@@ -83,6 +90,21 @@ type Store interface {
 	// already recorded and its deadline is after now, ErrUnavailable on
 	// failure. Among concurrent callers with one key exactly one succeeds.
 	MarkSeen(ctx context.Context, key string, now, deadline time.Time) error
+	// PutRecord stores value under key until expires, replacing any
+	// earlier value. Records hold the optional SSO sessions and SAML
+	// artifacts; the key's first segment (up to "|") names the kind.
+	// It returns ErrUnavailable on failure.
+	PutRecord(ctx context.Context, key string, value []byte, expires time.Time) error
+	// GetRecord returns the value stored under key. It returns
+	// ErrNotFound when there is none or it expired at now, ErrUnavailable
+	// on failure.
+	GetRecord(ctx context.Context, key string, now time.Time) ([]byte, error)
+	// TakeRecord atomically gets and deletes the value stored under key:
+	// among concurrent callers exactly one gets it. Errors as GetRecord.
+	TakeRecord(ctx context.Context, key string, now time.Time) ([]byte, error)
+	// DeleteRecord removes key; a missing key is not an error. It returns
+	// ErrUnavailable on failure.
+	DeleteRecord(ctx context.Context, key string) error
 	// Close releases the store's resources.
 	Close() error
 }

@@ -34,6 +34,14 @@ func RunTests(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"MarkSeen", testMarkSeen},
 		{"MarkSeenExpires", testMarkSeenExpires},
 		{"ConcurrentMarkSeenOneWinner", testConcurrentMarkSeen},
+		{"RecordPutGet", testRecordPutGet},
+		{"RecordPutReplaces", testRecordPutReplaces},
+		{"RecordTakeIsSingleUse", testRecordTakeSingleUse},
+		{"RecordExpiryByCallersClock", testRecordExpiry},
+		{"RecordKeysAreDistinct", testRecordKeysDistinct},
+		{"RecordDelete", testRecordDelete},
+		{"RecordUnknown", testRecordUnknown},
+		{"ConcurrentTakeRecordOneWinner", testConcurrentTakeRecord},
 		{"ClosedStoreFails", testClosed},
 	}
 	for _, tc := range tests {
@@ -201,5 +209,181 @@ func testClosed(t *testing.T, s session.Store) {
 	}
 	if err := s.MarkSeen(ctx, "k", base, base.Add(time.Minute)); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("MarkSeen on closed store: got %v, want ErrUnavailable", err)
+	}
+	CheckRecordsUnavailable(t, s)
+}
+
+// CheckRecordsUnavailable checks that every record method of s fails with
+// session.ErrUnavailable, as it must when s is closed or its backend is
+// down. Backend tests call it with a store whose backend is unreachable.
+func CheckRecordsUnavailable(t *testing.T, s session.Store) {
+	t.Helper()
+	ctx := t.Context()
+	if err := s.PutRecord(ctx, "artifact|x", []byte("v"), base.Add(time.Minute)); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("PutRecord: got %v, want ErrUnavailable", err)
+	}
+	if _, err := s.GetRecord(ctx, "artifact|x", base); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("GetRecord: got %v, want ErrUnavailable", err)
+	}
+	if _, err := s.TakeRecord(ctx, "artifact|x", base); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("TakeRecord: got %v, want ErrUnavailable", err)
+	}
+	if err := s.DeleteRecord(ctx, "artifact|x"); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("DeleteRecord: got %v, want ErrUnavailable", err)
+	}
+}
+
+func putRecord(t *testing.T, s session.Store, key, value string, expires time.Time) {
+	t.Helper()
+	if err := s.PutRecord(t.Context(), key, []byte(value), expires); err != nil {
+		t.Fatalf("PutRecord(%q): %v", key, err)
+	}
+}
+
+func wantRecord(t *testing.T, s session.Store, key string, now time.Time, want string) {
+	t.Helper()
+	got, err := s.GetRecord(t.Context(), key, now)
+	if err != nil {
+		t.Fatalf("GetRecord(%q) at %v: %v, want %q", key, now, err, want)
+	}
+	if string(got) != want {
+		t.Errorf("GetRecord(%q) = %q, want %q", key, got, want)
+	}
+}
+
+func wantNoRecord(t *testing.T, s session.Store, key string, now time.Time) {
+	t.Helper()
+	if got, err := s.GetRecord(t.Context(), key, now); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("GetRecord(%q) at %v = %q, %v; want ErrNotFound", key, now, got, err)
+	}
+}
+
+// testRecordPutGet checks that GetRecord returns what was stored, does not
+// consume it, and is not affected by the caller reusing its buffers.
+func testRecordPutGet(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	in := []byte("value \x00\xff binary")
+	if err := s.PutRecord(ctx, "sso|a", in, base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	in[0] = 'X'
+	got, err := s.GetRecord(ctx, "sso|a", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "value \x00\xff binary" {
+		t.Fatalf("GetRecord = %q", got)
+	}
+	got[0] = 'Y'
+	wantRecord(t, s, "sso|a", base.Add(time.Minute), "value \x00\xff binary")
+	putRecord(t, s, "sso|empty", "", base.Add(time.Hour))
+	wantRecord(t, s, "sso|empty", base, "")
+}
+
+func testRecordPutReplaces(t *testing.T, s session.Store) {
+	putRecord(t, s, "sso|a", "first", base.Add(time.Minute))
+	putRecord(t, s, "sso|a", "second", base.Add(time.Hour))
+	// The replacement's value and expiry both hold.
+	wantRecord(t, s, "sso|a", base.Add(30*time.Minute), "second")
+}
+
+func testRecordTakeSingleUse(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	putRecord(t, s, "artifact|a", "response", base.Add(time.Minute))
+	got, err := s.TakeRecord(ctx, "artifact|a", base)
+	if err != nil || string(got) != "response" {
+		t.Fatalf("TakeRecord = %q, %v; want \"response\"", got, err)
+	}
+	if got, err := s.TakeRecord(ctx, "artifact|a", base); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("second TakeRecord = %q, %v; want ErrNotFound", got, err)
+	}
+	wantNoRecord(t, s, "artifact|a", base)
+}
+
+// testRecordExpiry checks that expiry is decided by the caller's clock,
+// not the store's: a record whose expiry is long past by the wall clock is
+// live for a caller whose clock is earlier, and one that the wall clock
+// would keep for a year is gone for a caller whose clock has reached it.
+func testRecordExpiry(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	past := base.AddDate(-5, 0, 0)
+	putRecord(t, s, "sso|old", "v", past)
+	wantRecord(t, s, "sso|old", past.Add(-time.Nanosecond), "v")
+	wantNoRecord(t, s, "sso|old", past)
+
+	future := base.AddDate(1, 0, 0)
+	putRecord(t, s, "sso|new", "v", future)
+	wantRecord(t, s, "sso|new", future.Add(-time.Second), "v")
+	wantNoRecord(t, s, "sso|new", future)
+	wantNoRecord(t, s, "sso|new", future.Add(time.Hour))
+
+	putRecord(t, s, "artifact|x", "v", base.Add(time.Minute))
+	if _, err := s.TakeRecord(ctx, "artifact|x", base.Add(time.Minute)); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("TakeRecord at expiry: got %v, want ErrNotFound", err)
+	}
+}
+
+func testRecordKeysDistinct(t *testing.T, s session.Store) {
+	putRecord(t, s, "artifact|k", "artifact", base.Add(time.Minute))
+	putRecord(t, s, "sso|k", "sso", base.Add(time.Minute))
+	wantRecord(t, s, "artifact|k", base, "artifact")
+	wantRecord(t, s, "sso|k", base, "sso")
+	// Records and transactions do not share a key space either.
+	if _, err := s.Take(t.Context(), "artifact|k", base); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Take of a record key: got %v, want ErrNotFound", err)
+	}
+	wantRecord(t, s, "artifact|k", base, "artifact")
+}
+
+func testRecordDelete(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	if err := s.DeleteRecord(ctx, "sso|missing"); err != nil {
+		t.Errorf("DeleteRecord of a missing key: %v", err)
+	}
+	putRecord(t, s, "sso|a", "v", base.Add(time.Hour))
+	putRecord(t, s, "sso|b", "w", base.Add(time.Hour))
+	if err := s.DeleteRecord(ctx, "sso|a"); err != nil {
+		t.Fatal(err)
+	}
+	wantNoRecord(t, s, "sso|a", base)
+	wantRecord(t, s, "sso|b", base, "w")
+	if err := s.DeleteRecord(ctx, "sso|a"); err != nil {
+		t.Errorf("second DeleteRecord: %v", err)
+	}
+}
+
+func testRecordUnknown(t *testing.T, s session.Store) {
+	wantNoRecord(t, s, "artifact|nope", base)
+	if _, err := s.TakeRecord(t.Context(), "artifact|nope", base); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("TakeRecord: got %v, want ErrNotFound", err)
+	}
+}
+
+func testConcurrentTakeRecord(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	for round := range 20 {
+		key := fmt.Sprintf("artifact|c%d", round)
+		putRecord(t, s, key, key, base.Add(time.Minute))
+		var wins, notFound atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v, err := s.TakeRecord(ctx, key, base)
+				switch {
+				case err == nil && string(v) == key:
+					wins.Add(1)
+				case errors.Is(err, session.ErrNotFound):
+					notFound.Add(1)
+				default:
+					t.Errorf("TakeRecord = %q, %v", v, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 || notFound.Load() != 7 {
+			t.Fatalf("round %d: %d winners, %d not found; want 1 and 7", round, wins.Load(), notFound.Load())
+		}
 	}
 }

@@ -21,6 +21,7 @@ type Store struct {
 	mu         sync.Mutex
 	txs        map[string]session.Transaction
 	seen       map[string]time.Time
+	records    map[string]record
 	maxEntries int
 	closed     bool
 }
@@ -36,6 +37,7 @@ func New(maxEntries int) *Store {
 	return &Store{
 		txs:        make(map[string]session.Transaction),
 		seen:       make(map[string]time.Time),
+		records:    make(map[string]record),
 		maxEntries: maxEntries,
 	}
 }
@@ -101,6 +103,72 @@ func (s *Store) MarkSeen(_ context.Context, key string, now, deadline time.Time)
 	return nil
 }
 
+// record is a stored record value and its expiry.
+type record struct {
+	value   []byte
+	expires time.Time
+}
+
+// PutRecord implements session.Store.
+func (s *Store) PutRecord(_ context.Context, key string, value []byte, expires time.Time) error {
+	if key == "" {
+		return fmt.Errorf("memory: empty record key: %w", session.ErrNotFound)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("memory: closed: %w", session.ErrUnavailable)
+	}
+	if _, ok := s.records[key]; !ok && len(s.records) >= s.maxEntries {
+		s.sweepLocked(time.Now())
+		if len(s.records) >= s.maxEntries {
+			return fmt.Errorf("memory: %d records: %w", len(s.records), session.ErrUnavailable)
+		}
+	}
+	s.records[key] = record{value: append([]byte(nil), value...), expires: expires}
+	return nil
+}
+
+// GetRecord implements session.Store.
+func (s *Store) GetRecord(_ context.Context, key string, now time.Time) ([]byte, error) {
+	return s.getRecord(key, now, false)
+}
+
+// TakeRecord implements session.Store.
+func (s *Store) TakeRecord(_ context.Context, key string, now time.Time) ([]byte, error) {
+	return s.getRecord(key, now, true)
+}
+
+func (s *Store) getRecord(key string, now time.Time, take bool) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("memory: closed: %w", session.ErrUnavailable)
+	}
+	r, ok := s.records[key]
+	if !ok {
+		return nil, session.ErrNotFound
+	}
+	if take || !now.Before(r.expires) {
+		delete(s.records, key)
+	}
+	if !now.Before(r.expires) {
+		return nil, session.ErrNotFound
+	}
+	return append([]byte(nil), r.value...), nil
+}
+
+// DeleteRecord implements session.Store.
+func (s *Store) DeleteRecord(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("memory: closed: %w", session.ErrUnavailable)
+	}
+	delete(s.records, key)
+	return nil
+}
+
 // sweepLocked drops expired entries. The caller holds s.mu.
 func (s *Store) sweepLocked(now time.Time) {
 	for k, tx := range s.txs {
@@ -111,6 +179,11 @@ func (s *Store) sweepLocked(now time.Time) {
 	for k, d := range s.seen {
 		if !d.After(now) {
 			delete(s.seen, k)
+		}
+	}
+	for k, r := range s.records {
+		if !now.Before(r.expires) {
+			delete(s.records, k)
 		}
 	}
 }
@@ -129,5 +202,6 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.txs = nil
 	s.seen = nil
+	s.records = nil
 	return nil
 }

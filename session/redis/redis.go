@@ -4,8 +4,10 @@
 // Keys are HMACs of the transaction state and of the replay key, and
 // values are AES-GCM sealed with a key only the bridge nodes hold, so
 // nothing in Redis reveals a flow's state, nonce, PKCE verifier or
-// RelayState, or lets someone with access to Redis replay one. Take is
-// GETDEL and MarkSeen a short Lua script, so both are atomic across nodes.
+// RelayState, or lets someone with access to Redis replay one. Records
+// (SSO sessions, SAML artifacts) are sealed the same way, with their expiry
+// inside the sealed value. Take and TakeRecord are GETDEL and MarkSeen a
+// short Lua script, so all three are atomic across nodes.
 // Expiry is decided with the caller's clock; Redis TTLs only reclaim space.
 package redis
 
@@ -17,6 +19,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,6 +255,107 @@ func (s *Store) MarkSeen(ctx context.Context, key string, now, deadline time.Tim
 	}
 	if res == 0 {
 		return session.ErrReplay
+	}
+	return nil
+}
+
+// recordGrace is added to a record's Redis TTL. Expiry is decided with
+// the caller's clock from the expiry sealed in the value; the TTL only
+// reclaims space, and the grace keeps a node whose clock runs behind the
+// writer's from finding a record Redis already dropped.
+const recordGrace = time.Minute
+
+// recordHeader is the length of the expiry (Unix seconds, nanoseconds)
+// that precedes a record's value inside the sealed box.
+const recordHeader = 12
+
+// PutRecord implements session.Store with SET and a TTL at the record's
+// expiry (plus recordGrace). The sealed value carries the expiry and is
+// bound to its key, so it cannot be moved to another key in Redis.
+func (s *Store) PutRecord(ctx context.Context, key string, value []byte, expires time.Time) error {
+	if key == "" {
+		return errors.New("redis: empty record key")
+	}
+	rkey := s.key("rec", key)
+	plain := make([]byte, recordHeader, recordHeader+len(value))
+	binary.BigEndian.PutUint64(plain, uint64(expires.Unix()))
+	binary.BigEndian.PutUint32(plain[8:], uint32(expires.Nanosecond()))
+	plain = append(plain, value...)
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := io.ReadFull(s.rand, nonce); err != nil {
+		return fmt.Errorf("redis: nonce: %w", err)
+	}
+	sealed := s.aead.Seal(nonce, nonce, plain, []byte(rkey))
+	ttl := time.Until(expires)
+	if ttl < 0 {
+		ttl = 0
+	}
+	ttl += recordGrace
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.client.Set(ctx, rkey, sealed, ttl).Err(); err != nil {
+		return unavailable("put record", err)
+	}
+	return nil
+}
+
+// GetRecord implements session.Store with GET.
+func (s *Store) GetRecord(ctx context.Context, key string, now time.Time) ([]byte, error) {
+	rkey := s.key("rec", key)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	raw, err := s.client.Get(ctx, rkey).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, session.ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable("get record", err)
+	}
+	return s.openRecord(rkey, raw, now)
+}
+
+// TakeRecord implements session.Store with GETDEL (Redis ≥ 6.2), so among
+// concurrent callers on any nodes exactly one gets the value.
+func (s *Store) TakeRecord(ctx context.Context, key string, now time.Time) ([]byte, error) {
+	rkey := s.key("rec", key)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	raw, err := s.client.GetDel(ctx, rkey).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, session.ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable("take record", err)
+	}
+	return s.openRecord(rkey, raw, now)
+}
+
+// openRecord authenticates a sealed record read from rkey and checks its
+// expiry against now.
+func (s *Store) openRecord(rkey string, raw []byte, now time.Time) ([]byte, error) {
+	ns := s.aead.NonceSize()
+	if len(raw) < ns {
+		return nil, fmt.Errorf("redis: stored record too short: %w", session.ErrNotFound)
+	}
+	plain, err := s.aead.Open(nil, raw[:ns], raw[ns:], []byte(rkey))
+	if err != nil || len(plain) < recordHeader {
+		// Tampered with, moved from another key, or sealed under another
+		// secret.
+		return nil, fmt.Errorf("redis: stored record does not authenticate: %w", session.ErrNotFound)
+	}
+	expires := time.Unix(int64(binary.BigEndian.Uint64(plain)), int64(binary.BigEndian.Uint32(plain[8:])))
+	if !now.Before(expires) {
+		return nil, session.ErrNotFound
+	}
+	return plain[recordHeader:], nil
+}
+
+// DeleteRecord implements session.Store with DEL.
+func (s *Store) DeleteRecord(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.client.Del(ctx, s.key("rec", key)).Err(); err != nil {
+		return unavailable("delete record", err)
 	}
 	return nil
 }

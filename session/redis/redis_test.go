@@ -122,6 +122,67 @@ func TestStoreDownIsAnError(t *testing.T) {
 	if err := s.Ping(ctx); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("Ping: %v", err)
 	}
+	conformance.CheckRecordsUnavailable(t, s)
+}
+
+// TestRecordsSealedAndBound checks that a record's key and value reveal
+// neither the record key nor its content, that its TTL tracks its expiry,
+// and that a sealed value copied or altered in Redis is refused.
+func TestRecordsSealedAndBound(t *testing.T) {
+	addr := testenv.RedisAddr(t)
+	s := newStore(t, addr)
+	defer s.Close()
+	ctx := t.Context()
+	now := time.Now()
+	if err := s.PutRecord(ctx, "artifact|handle-canary", []byte("response-canary for sp.example"), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutRecord(ctx, "artifact|other", []byte("other response"), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	raw := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer raw.Close()
+	keys, err := raw.Keys(ctx, s.prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 {
+		t.Fatalf("want 2 keys, got %q", keys)
+	}
+	for _, k := range keys {
+		v, _ := raw.Get(ctx, k).Result()
+		for _, canary := range []string{"canary", "sp.example", "artifact", "handle"} {
+			if strings.Contains(k, canary) || strings.Contains(v, canary) {
+				t.Errorf("Redis key %q or its value reveals %q", k, canary)
+			}
+		}
+		// One minute of lifetime plus recordGrace.
+		if ttl := raw.PTTL(ctx, k).Val(); ttl <= recordGrace || ttl > time.Minute+recordGrace {
+			t.Errorf("key %q has TTL %v, want about %v", k, ttl, time.Minute+recordGrace)
+		}
+	}
+
+	// A value moved to another record's key does not open there.
+	k1, k2 := s.key("rec", "artifact|handle-canary"), s.key("rec", "artifact|other")
+	v1, err := raw.Get(ctx, k1).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Set(ctx, k2, v1, time.Minute)
+	if got, err := s.TakeRecord(ctx, "artifact|other", now); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("value moved between keys: got %q, %v; want ErrNotFound", got, err)
+	}
+	// An altered value is refused.
+	v1[len(v1)-1] ^= 1
+	raw.Set(ctx, k1, v1, time.Minute)
+	if got, err := s.GetRecord(ctx, "artifact|handle-canary", now); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("tampered value: got %q, %v; want ErrNotFound", got, err)
+	}
+	// A value too short to hold a nonce is refused, not a panic.
+	raw.Set(ctx, k1, "x", time.Minute)
+	if _, err := s.GetRecord(ctx, "artifact|handle-canary", now); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("short value: got %v, want ErrNotFound", err)
+	}
 }
 
 func TestParseURL(t *testing.T) {
