@@ -17,6 +17,10 @@
 //     otherwise) and the minimal "claims" request (PRIV-05).
 //   - Map renders the validated claims as SAML attributes, omitting
 //     anything absent or malformed; it never fails and never panics.
+//     MapProfile does the same in an SP's attribute Profile (default,
+//     oid for urn:oid: names, microsoft for ADFS claim-type URIs), and
+//     RequestedFromNames and RequestedProfile translate the names an SP
+//     asks for, in any of these vocabularies, back to contract names.
 //   - PairwiseID derives the persistent NameID per SP from itsme's subject
 //     (RESP-06); the national number is never an identifier.
 //

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -24,7 +25,12 @@ func TestMap_maxence(t *testing.T) {
 			t.Errorf("attribute %s: present = %v", n, ok)
 		}
 	}
+	checkGolden(t, filepath.Join("testdata", t.Name()+".golden"), statementXML(t, attrs))
+}
 
+// statementXML renders attrs as an indented saml:AttributeStatement.
+func statementXML(t *testing.T, attrs []saml.Attribute) string {
+	t.Helper()
 	doc := etree.NewDocument()
 	root := doc.CreateElement("saml:AttributeStatement")
 	root.CreateAttr("xmlns:saml", "urn:oasis:names:tc:SAML:2.0:assertion")
@@ -36,10 +42,18 @@ func TestMap_maxence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return xml
+}
 
-	golden := filepath.Join("testdata", t.Name()+".golden")
+// checkGolden compares got with the golden file (rewriting it first
+// under -update).
+func checkGolden(t *testing.T, golden, got string) {
+	t.Helper()
 	if *update {
-		if err := os.WriteFile(golden, []byte(xml), 0o644); err != nil {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,7 +61,7 @@ func TestMap_maxence(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run with -update to create)", err)
 	}
-	if xml != string(want) {
-		t.Errorf("XML differs from %s (run with -update after checking):\n%s", golden, xml)
+	if got != string(want) {
+		t.Errorf("XML differs from %s (run with -update after checking):\n%s", golden, got)
 	}
 }
