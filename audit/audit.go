@@ -36,6 +36,10 @@ const (
 	StageSSO Stage = "sso"
 	// StageCallback is the OIDC callback (itsme's answer).
 	StageCallback Stage = "callback"
+	// StageUnsolicited is the IdP-initiated SSO endpoint.
+	StageUnsolicited Stage = "unsolicited"
+	// StageLogout is the Single Logout endpoint.
+	StageLogout Stage = "logout"
 )
 
 // Event is one audit record. Every field is safe to store: no value

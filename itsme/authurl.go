@@ -12,7 +12,7 @@ import (
 // AuthCodeURL returns the itsme authorization URL for req (HTTP GET in the
 // front channel). The query carries client_id, response_type, scope,
 // redirect_uri, state, nonce, the S256 code challenge, claims, acr_values,
-// ui_locales and request, a signed (and, when configured, encrypted)
+// ui_locales, prompt (for ForceLogin) and request, a signed (and, when configured, encrypted)
 // request object repeating the same values. Errors are *Error.
 func (c *Client) AuthCodeURL(ctx context.Context, req AuthRequest) (string, error) {
 	claims, err := c.requestObjectClaims(req)
@@ -33,7 +33,7 @@ func (c *Client) AuthCodeURL(ctx context.Context, req AuthRequest) (string, erro
 	}
 	q := u.Query()
 	for _, name := range []string{"client_id", "response_type", "scope", "redirect_uri", "state", "nonce",
-		"code_challenge", "code_challenge_method", "acr_values", "ui_locales"} {
+		"code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt"} {
 		if v, ok := claims[name].(string); ok {
 			q.Set(name, v)
 		}

@@ -59,6 +59,7 @@ func TestAuthCodeURL(t *testing.T) {
 		t.Run(map[bool]string{true: "encrypted", false: "signed-only"}[encrypt], func(t *testing.T) {
 			op, c, req := setup(t, func(cfg *Config) { cfg.EncryptRequestObject = encrypt })
 			req.ACRValues = []string{ACRAdvanced}
+			req.ForceLogin = true // a SAML ForceAuthn
 			raw, err := c.AuthCodeURL(context.Background(), req)
 			if err != nil {
 				t.Fatalf("AuthCodeURL: %v", err)
@@ -82,6 +83,7 @@ func TestAuthCodeURL(t *testing.T) {
 				"code_challenge_method": "S256",
 				"acr_values":            ACRAdvanced,
 				"ui_locales":            "fr",
+				"prompt":                "login",
 			}
 			for k, v := range want {
 				if got := q.Get(k); got != v {

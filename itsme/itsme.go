@@ -53,6 +53,11 @@ type AuthRequest struct {
 	Claims       ClaimsRequest
 	ACRValues    []string
 	UILocales    []string
+	// ForceLogin asks itsme for a fresh confirmation (prompt=login), for
+	// a SAML request with ForceAuthn. itsme keeps no session, so every
+	// login is fresh anyway; the parameter states it, and the bridge
+	// checks auth_time against the start of the flow.
+	ForceLogin bool
 }
 
 // LogValue implements slog.LogValuer without revealing the secrets.

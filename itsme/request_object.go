@@ -81,6 +81,9 @@ func (c *Client) requestObjectClaims(req AuthRequest) (map[string]any, error) {
 	if len(req.UILocales) > 0 {
 		claims["ui_locales"] = strings.Join(req.UILocales, " ")
 	}
+	if req.ForceLogin {
+		claims["prompt"] = "login"
+	}
 	return claims, nil
 }
 
