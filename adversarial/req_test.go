@@ -213,6 +213,19 @@ func TestREQ12To17Statuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("REQ-17 ProxyCount 0", func(t *testing.T) {
+		// The bridge always proxies to itsme: ProxyCount="0" cannot be
+		// honoured (saml-core §3.4.1.5.1).
+		req := w.authnRequest(t, nil, nil)
+		xml := strings.Replace(string(requestXML(t, req)), "</samlp:AuthnRequest>",
+			`<samlp:Scoping ProxyCount="0"></samlp:Scoping></samlp:AuthnRequest>`, 1)
+		if !strings.Contains(xml, "ProxyCount") {
+			t.Fatal("Scoping not inserted")
+		}
+		r := w.redirect(t, []byte(xml), "relay-1", samltest.RSASHA256)
+		r.samlStatus(t, w.acsURL(), req.ID, saml.StatusResponder, saml.StatusProxyCountExceeded)
+		r.nothingUpstream(t)
+	})
 	t.Run("REQ-13 ForceAuthn starts a fresh itsme confirmation", func(t *testing.T) {
 		req := w.authnRequest(t, nil, func(r *crewjam.AuthnRequest) { r.ForceAuthn = &yes })
 		w.flowStarted(t, w.redirect(t, requestXML(t, req), "", samltest.RSASHA256))

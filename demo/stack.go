@@ -67,6 +67,12 @@ type Options struct {
 	// RateLimit limits SSO and callback requests per client address; the
 	// zero value is the bridge's default limit.
 	RateLimit server.RateLimit
+	// SSOSession turns on the bridge's own SSO session (off by default,
+	// as in production).
+	SSOSession server.SSOSession
+	// Artifact turns on the HTTP-Artifact binding and the bridge's SOAP
+	// ArtifactResolve endpoint (off by default, as in production).
+	Artifact server.ArtifactBinding
 	// Now, Rand and Logger default to time.Now, crypto/rand and discard.
 	Now    func() time.Time
 	Rand   io.Reader
@@ -152,11 +158,20 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 
 	ssoURL := base + server.PathSSO
 	entityID := base + server.PathMetadata
+	idpSigner := &saml.Signer{Key: idpKey.Key, Certs: []*x509.Certificate{idpKey.Cert}}
 	idpMD, err := metadata.IDPMetadata(metadata.IDPConfig{
-		EntityID:         entityID,
-		SSOURL:           ssoURL,
+		EntityID:        entityID,
+		SSOURL:          ssoURL,
+		SingleLogoutURL: base + server.PathSLO,
+		ArtifactResolutionURL: func() string {
+			if opts.Artifact.Enabled {
+				return base + server.PathArtifactResolve
+			}
+			return ""
+		}(),
 		SigningCerts:     []*x509.Certificate{idpKey.Cert},
-		NameIDFormats:    []string{saml.NameIDFormatPersistent, saml.NameIDFormatTransient, saml.NameIDFormatEmail},
+		Sign:             idpSigner.SignEnveloped,
+		NameIDFormats:    []string{saml.NameIDFormatPersistent, saml.NameIDFormatTransient, saml.NameIDFormatEmail, saml.NameIDFormatUnspecified},
 		ValidUntil:       opts.Now().Add(7 * 24 * time.Hour),
 		CacheDuration:    time.Hour,
 		OrganizationName: "samlbridge demo",
@@ -259,14 +274,16 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		ExternalURL: base,
 		Registry:    registry,
 		Parser: &saml.RequestParser{
-			Registry: registry,
-			SSOURL:   ssoURL,
-			Now:      opts.Now,
-			Logger:   opts.Logger.With("component", "saml"),
+			Registry:        registry,
+			SSOURL:          ssoURL,
+			SLOURL:          base + server.PathSLO,
+			ArtifactBinding: opts.Artifact.Enabled,
+			Now:             opts.Now,
+			Logger:          opts.Logger.With("component", "saml"),
 		},
 		IDP: &saml.IDP{
 			EntityID: entityID,
-			Signer:   &saml.Signer{Key: idpKey.Key, Certs: []*x509.Certificate{idpKey.Cert}},
+			Signer:   idpSigner,
 			Now:      opts.Now,
 			Rand:     opts.Rand,
 		},
@@ -279,6 +296,8 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		DefaultRelease: attributes.AuthenticationSet(),
 		Audit:          opts.Audit,
 		RateLimit:      opts.RateLimit,
+		SSOSession:     opts.SSOSession,
+		Artifact:       opts.Artifact,
 		Now:            opts.Now,
 		Rand:           opts.Rand,
 		Logger:         opts.Logger.With("component", "bridge"),

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/crewjam/saml"
@@ -155,9 +157,29 @@ func (p *parser) entity(start xml.StartElement, inherited time.Time) error {
 	sp, errs := validateEntity(&ed, inherited, p.opts, p.now)
 	p.errs = append(p.errs, errs...)
 	if sp != nil && len(errs) == 0 {
+		sp.ArtifactACS = artifactEndpoints(&ed)
 		p.sps = append(p.sps, sp)
 	}
 	return nil
+}
+
+// artifactEndpoints returns the HTTP-Artifact assertion consumer services
+// of ed's SAML 2.0 SP role, in document order. validateEntity has already
+// checked every ACS Location and index, whatever its binding, and refused
+// the entity if one was bad.
+func artifactEndpoints(ed *saml.EntityDescriptor) []saml.IndexedEndpoint {
+	var out []saml.IndexedEndpoint
+	for _, role := range ed.SPSSODescriptors {
+		if !slices.Contains(strings.Fields(role.ProtocolSupportEnumeration), nsProtocol) {
+			continue
+		}
+		for _, e := range role.AssertionConsumerServices {
+			if e.Binding == saml.HTTPArtifactBinding && e.Location != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 func (p *parser) validUntilAttr(start xml.StartElement, element string) (time.Time, error) {

@@ -312,3 +312,83 @@ func TestParseIgnoresCertificateExpiry(t *testing.T) {
 		t.Error("expected an expired certificate to be kept")
 	}
 }
+
+// TestParseArtifactACS checks that HTTP-Artifact assertion consumer
+// services are kept, in document order, apart from the POST ones, that
+// crewjam's SP metadata (one URL with both bindings) is read that way, and
+// that an artifact endpoint is held to the same Location rules as a POST
+// one.
+func TestParseArtifactACS(t *testing.T) {
+	t.Parallel()
+	post, art := saml.HTTPPostBinding, saml.HTTPArtifactBinding
+	t.Run("document order, POST default unchanged", func(t *testing.T) {
+		t.Parallel()
+		d := defaultDoc(t)
+		d.acs = []string{
+			acsEl(art, "https://sp.example.org/art-b", 3, "true"),
+			acsEl(post, "https://sp.example.org/acs", 1, ""),
+			acsEl(art, "https://sp.example.org/art-a", 2, ""),
+			acsEl("urn:oasis:names:tc:SAML:2.0:bindings:PAOS", "https://sp.example.org/ecp", 4, ""),
+		}
+		sps, err := ParseServiceProviders(d.bytes(), ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := sps[0]
+		if len(sp.ArtifactACS) != 2 || sp.ArtifactACS[0].Index != 3 || sp.ArtifactACS[1].Index != 2 ||
+			sp.ArtifactACS[0].Binding != art || sp.ArtifactACS[1].Location != "https://sp.example.org/art-a" {
+			t.Errorf("ArtifactACS = %+v, want indices 3 and 2 in document order", sp.ArtifactACS)
+		}
+		if len(sp.ACS) != 1 || sp.DefaultACS.Binding != post || sp.DefaultACS.Index != 1 {
+			t.Errorf("ACS = %+v, DefaultACS = %+v; the artifact isDefault must not change the POST default", sp.ACS, sp.DefaultACS)
+		}
+	})
+	t.Run("crewjam metadata", func(t *testing.T) {
+		t.Parallel()
+		kp := key(t, "a")
+		md, _ := url.Parse(testEntityID)
+		acs, _ := url.Parse(testACS)
+		csp := &saml.ServiceProvider{EntityID: md.String(), Key: kp.Key, Certificate: kp.Cert, MetadataURL: *md, AcsURL: *acs,
+			SignatureMethod: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"}
+		data, err := xml.Marshal(csp.Metadata())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sps, err := ParseServiceProviders(data, ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sps[0].ArtifactACS
+		if len(got) != 1 || got[0].Location != testACS || got[0].Binding != art || got[0].Index != 2 {
+			t.Errorf("ArtifactACS = %+v, want crewjam's artifact endpoint (index 2)", got)
+		}
+	})
+	for _, tc := range []struct {
+		name, loc, substr string
+		opts              ParseOptions
+	}{
+		{"http artifact ACS", "http://sp.example.org/art", "http is not allowed", ParseOptions{}},
+		{"http artifact ACS, non-loopback, insecure allowed", "http://sp.example.org/art", "http is not allowed", ParseOptions{AllowInsecureACS: true}},
+		{"javascript artifact ACS", "javascript:alert(1)", "javascript", ParseOptions{}},
+		{"fragment in artifact ACS", "https://sp.example.org/art#x", "fragment", ParseOptions{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := defaultDoc(t)
+			d.acs = append(d.acs, acsEl(art, tc.loc, 2, ""))
+			_, err := ParseServiceProviders(d.bytes(), tc.opts)
+			if !errors.Is(err, ErrInvalidMetadata) || !strings.Contains(strings.ToLower(err.Error()), tc.substr) {
+				t.Errorf("err = %v, want ErrInvalidMetadata mentioning %q", err, tc.substr)
+			}
+		})
+	}
+	t.Run("loopback http artifact ACS in development", func(t *testing.T) {
+		t.Parallel()
+		d := defaultDoc(t)
+		d.acs = append(d.acs, acsEl(art, "http://127.0.0.1:8080/art", 2, ""))
+		sps, err := ParseServiceProviders(d.bytes(), ParseOptions{AllowInsecureACS: true})
+		if err != nil || len(sps[0].ArtifactACS) != 1 {
+			t.Fatalf("got %v, %v; want the loopback artifact endpoint kept", sps, err)
+		}
+	})
+}

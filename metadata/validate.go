@@ -75,6 +75,7 @@ func validateEntity(ed *saml.EntityDescriptor, inherited time.Time, opts ParseOp
 	}
 	checkEndpoints(p, sp, role.AssertionConsumerServices, opts.AllowInsecureACS)
 	checkKeys(p, sp, role.KeyDescriptors)
+	checkLogoutEndpoints(p, sp, role.SingleLogoutServices, opts.AllowInsecureACS)
 	for _, f := range role.NameIDFormats {
 		if s := strings.TrimSpace(string(f)); s != "" && !slices.Contains(sp.NameIDFormats, s) {
 			sp.NameIDFormats = append(sp.NameIDFormats, s)
@@ -148,7 +149,7 @@ func checkEndpoints(p *entityProblems, sp *ServiceProvider, acs []saml.IndexedEn
 		}
 	}
 	if len(sp.ACS) == 0 {
-		p.addf("no valid HTTP-POST AssertionConsumerService (the bridge answers by POST only)")
+		p.addf("no valid HTTP-POST AssertionConsumerService (the bridge needs one: errors and most answers go by POST)")
 		return
 	}
 	sp.DefaultACS = defaultEndpoint(sp.ACS)

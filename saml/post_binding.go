@@ -15,7 +15,7 @@ import (
 // application/x-www-form-urlencoded body, no binding parameter in the URL
 // as well, no duplicates, base64 without inflation (catalogue X-01,
 // The signature, if any, is inside the XML.
-func (p *RequestParser) readPost(r *http.Request) (*inbound, error) {
+func (p *RequestParser) readPost(r *http.Request, fields ...string) (*inbound, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/x-www-form-urlencoded" {
@@ -50,19 +50,19 @@ func (p *RequestParser) readPost(r *http.Request) (*inbound, error) {
 	if _, ok := params[paramSignature]; ok {
 		return nil, reject(ErrBadSignature, errors.New("Signature in an HTTP-POST message (the signature belongs in the XML)"))
 	}
-	raw, ok := params[paramRequest]
-	if !ok {
-		return nil, reject(ErrMalformedRequest, errors.New("no SAMLRequest field"))
+	field, raw, err := messageField(params, fields)
+	if err != nil {
+		return nil, err
 	}
 	b64, err := url.QueryUnescape(raw)
 	if err != nil {
-		return nil, reject(ErrMalformedRequest, errors.New("SAMLRequest is not form-encoded"))
+		return nil, reject(ErrMalformedRequest, fmt.Errorf("%s is not form-encoded", field))
 	}
 	data, err := decodeBase64(b64)
 	if err != nil {
-		return nil, reject(ErrMalformedRequest, fmt.Errorf("SAMLRequest: %w", err))
+		return nil, reject(ErrMalformedRequest, fmt.Errorf("%s: %w", field, err))
 	}
-	in := &inbound{binding: crewjam.HTTPPostBinding, xml: data}
+	in := &inbound{binding: crewjam.HTTPPostBinding, field: field, xml: data}
 	if rs, ok := params[paramRelayState]; ok {
 		v, err := url.QueryUnescape(rs)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 // Names of the SAML HTTP binding parameters (saml-bindings §3.4.4, §3.5.4).
 const (
 	paramRequest    = "SAMLRequest"
+	paramResponse   = "SAMLResponse"
 	paramRelayState = "RelayState"
 	paramSigAlg     = "SigAlg"
 	paramSignature  = "Signature"
@@ -54,7 +55,7 @@ func parseRawParams(s string) (rawParams, error) {
 			return nil, reject(ErrMalformedRequest, fmt.Errorf("undecodable parameter name %s", quote(rawKey)))
 		}
 		switch key {
-		case paramRequest, paramRelayState, paramSigAlg, paramSignature:
+		case paramRequest, paramResponse, paramRelayState, paramSigAlg, paramSignature:
 		default:
 			continue
 		}
@@ -69,6 +70,7 @@ func parseRawParams(s string) (rawParams, error) {
 // inbound is a binding-decoded message, before any XML processing.
 type inbound struct {
 	binding       string
+	field         string // SAMLRequest or SAMLResponse
 	xml           []byte
 	relayState    string
 	hasRelayState bool
@@ -79,7 +81,7 @@ type inbound struct {
 // query length cap, duplicate parameters, base64, then raw DEFLATE through
 // a limit so that a deflate bomb fails fast (catalogue,
 //
-func (p *RequestParser) readRedirect(r *http.Request) (*inbound, error) {
+func (p *RequestParser) readRedirect(r *http.Request, fields ...string) (*inbound, error) {
 	if int64(len(r.URL.RawQuery)) > p.maxBodyBytes() {
 		return nil, reject(ErrRequestTooLarge, fmt.Errorf("query string of %d bytes", len(r.URL.RawQuery)))
 	}
@@ -87,25 +89,25 @@ func (p *RequestParser) readRedirect(r *http.Request) (*inbound, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, ok := params[paramRequest]
-	if !ok {
-		return nil, reject(ErrMalformedRequest, errors.New("no SAMLRequest parameter"))
+	field, raw, err := messageField(params, fields)
+	if err != nil {
+		return nil, err
 	}
 	// PathUnescape keeps a literal '+' (an SP that forgot to encode its
 	// base64) instead of turning it into a space.
 	b64, err := url.PathUnescape(raw)
 	if err != nil {
-		return nil, reject(ErrMalformedRequest, errors.New("SAMLRequest is not URL-encoded"))
+		return nil, reject(ErrMalformedRequest, fmt.Errorf("%s is not URL-encoded", field))
 	}
 	compressed, err := decodeBase64(b64)
 	if err != nil {
-		return nil, reject(ErrMalformedRequest, fmt.Errorf("SAMLRequest: %w", err))
+		return nil, reject(ErrMalformedRequest, fmt.Errorf("%s: %w", field, err))
 	}
 	data, err := inflate(compressed, p.maxInflatedBytes())
 	if err != nil {
 		return nil, err
 	}
-	in := &inbound{binding: crewjam.HTTPRedirectBinding, xml: data, params: params}
+	in := &inbound{binding: crewjam.HTTPRedirectBinding, field: field, xml: data, params: params}
 	if rs, ok := params[paramRelayState]; ok {
 		v, err := url.QueryUnescape(rs)
 		if err != nil {
@@ -114,6 +116,28 @@ func (p *RequestParser) readRedirect(r *http.Request) (*inbound, error) {
 		in.relayState, in.hasRelayState = v, true
 	}
 	return in, nil
+}
+
+// messageField returns the one message parameter among fields (default
+// SAMLRequest) present in params, and its raw value. Both a SAMLRequest
+// and a SAMLResponse in one message is refused.
+func messageField(params rawParams, fields []string) (string, string, error) {
+	if len(fields) == 0 {
+		fields = []string{paramRequest}
+	}
+	found := ""
+	for _, f := range fields {
+		if _, ok := params[f]; ok {
+			if found != "" {
+				return "", "", reject(ErrDuplicateParameter, fmt.Errorf("both %s and %s given", found, f))
+			}
+			found = f
+		}
+	}
+	if found == "" {
+		return "", "", reject(ErrMalformedRequest, fmt.Errorf("no %s parameter", strings.Join(fields, " or ")))
+	}
+	return found, params[found], nil
 }
 
 // decodeBase64 decodes standard base64, ignoring ASCII whitespace (line
@@ -158,11 +182,11 @@ func (in *inbound) hasQuerySignature() bool {
 
 // verifyRedirectSignature checks the query-string signature of a Redirect
 // message (saml-bindings §3.4.4.1, catalogue SIG-03/04/10). The signed
-// octets are SAMLRequest=<v>[&RelayState=<v>]&SigAlg=<v> with the values
+// octets are SAMLRequest=<v> (or SAMLResponse=<v>)[&RelayState=<v>]&SigAlg=<v> with the values
 // exactly as they appear in the raw query (never re-encoded, so lowercase
 // percent-encoding still verifies), in this order whatever the order in
 // the URL. Any of the SP's signing certificates may match (key rollover).
-func verifyRedirectSignature(params rawParams, certs []*x509.Certificate) error {
+func verifyRedirectSignature(params rawParams, field string, certs []*x509.Certificate) error {
 	rawAlg, okAlg := params[paramSigAlg]
 	rawSig, okSig := params[paramSignature]
 	if !okAlg || !okSig {
@@ -184,7 +208,10 @@ func verifyRedirectSignature(params rawParams, certs []*x509.Certificate) error 
 	if err != nil {
 		return fmt.Errorf("Signature: %w", err)
 	}
-	signed := paramRequest + "=" + params[paramRequest]
+	if field != paramRequest && field != paramResponse {
+		return fmt.Errorf("no signed message parameter %s", quote(field))
+	}
+	signed := field + "=" + params[field]
 	if rs, ok := params[paramRelayState]; ok {
 		signed += "&" + paramRelayState + "=" + rs
 	}
@@ -201,4 +228,17 @@ func verifyRedirectSignature(params rawParams, certs []*x509.Certificate) error 
 		}
 	}
 	return errors.New("the signature does not verify with any of the SP's signing certificates")
+}
+
+// cryptoSHA1 is the hash of RSA-SHA1 redirect signatures, for SPs marked
+// legacy only.
+const cryptoSHA1 = crypto.SHA1
+
+// newRawDeflater returns a raw DEFLATE writer (saml-bindings §3.4.4.1).
+func newRawDeflater(w io.Writer) (*flate.Writer, error) {
+	fw, err := flate.NewWriter(w, flate.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("saml: deflate: %w", err)
+	}
+	return fw, nil
 }

@@ -37,6 +37,13 @@ type RequestParser struct {
 	// Destination must equal it exactly; it is never derived from the
 	// Host header. Required.
 	SSOURL string
+	// ArtifactBinding allows an SP to ask for the Response by the
+	// HTTP-Artifact binding; when false such requests are refused as
+	// ErrUnsupportedBinding before any login starts.
+	ArtifactBinding bool
+	// SLOURL is the bridge's Single Logout endpoint URL, the Destination
+	// logout messages must carry (see ParseLogout).
+	SLOURL string
 	// WantAuthnRequestsSigned requires a signature from every SP, not only
 	// from those whose metadata says AuthnRequestsSigned.
 	WantAuthnRequestsSigned bool
@@ -79,6 +86,32 @@ type AuthnRequest struct {
 	// RequestedAuthnContext is nil when the request has none. Unlike
 	// crewjam's, it keeps every class reference, in order.
 	RequestedAuthnContext *RequestedAuthnContext
+	// Scoping is nil when the request has none (crewjam drops it).
+	Scoping *Scoping
+	// RequestedAttributes are the attributes asked for in the request's
+	// Extensions by the protocol extension for requesting attributes
+	// (urn:oasis:names:tc:SAML:protocol:ext:req-attr), in order. They are
+	// a wish; the SP's allow-list decides.
+	RequestedAttributes []RequestedAttribute
+}
+
+// Scoping is a request's Scoping element (saml-core §3.4.1.2).
+type Scoping struct {
+	// ProxyCount is nil when absent; 0 forbids proxying at all.
+	ProxyCount *int
+	// IDPEntries are the ProviderIDs of the IDPList, in order.
+	IDPEntries []string
+	// RequesterIDs are the RequesterID elements, in order.
+	RequesterIDs []string
+}
+
+// RequestedAttribute is one md:RequestedAttribute of a request's req-attr
+// extension.
+type RequestedAttribute struct {
+	Name         string
+	NameFormat   string
+	FriendlyName string
+	IsRequired   bool
 }
 
 // RequestedAuthnContext is a request's RequestedAuthnContext.
@@ -95,6 +128,84 @@ type rawRequestedAuthnContext struct {
 		ClassRefs  []string `xml:"urn:oasis:names:tc:SAML:2.0:assertion AuthnContextClassRef"`
 		DeclRefs   []string `xml:"urn:oasis:names:tc:SAML:2.0:assertion AuthnContextDeclRef"`
 	} `xml:"urn:oasis:names:tc:SAML:2.0:protocol RequestedAuthnContext"`
+}
+
+// rawScoping decodes the Scoping element, which crewjam does not model.
+type rawScoping struct {
+	Scoping *struct {
+		ProxyCount *string `xml:"ProxyCount,attr"`
+		IDPList    *struct {
+			Entries []struct {
+				ProviderID string `xml:"ProviderID,attr"`
+			} `xml:"urn:oasis:names:tc:SAML:2.0:protocol IDPEntry"`
+		} `xml:"urn:oasis:names:tc:SAML:2.0:protocol IDPList"`
+		RequesterIDs []string `xml:"urn:oasis:names:tc:SAML:2.0:protocol RequesterID"`
+	} `xml:"urn:oasis:names:tc:SAML:2.0:protocol Scoping"`
+	Extensions *struct {
+		RequestedAttributes []struct {
+			Attributes []struct {
+				Name         string `xml:"Name,attr"`
+				NameFormat   string `xml:"NameFormat,attr"`
+				FriendlyName string `xml:"FriendlyName,attr"`
+				IsRequired   string `xml:"isRequired,attr"`
+			} `xml:"urn:oasis:names:tc:SAML:2.0:metadata RequestedAttribute"`
+		} `xml:"urn:oasis:names:tc:SAML:protocol:ext:req-attr RequestedAttributes"`
+	} `xml:"urn:oasis:names:tc:SAML:2.0:protocol Extensions"`
+}
+
+// maxRequestedAttributes bounds the req-attr extension: the contract has
+// far fewer attributes than this.
+const maxRequestedAttributes = 100
+
+// decodeScoping turns raw into the request's Scoping and requested
+// attributes, refusing malformed values.
+func decodeScoping(raw *rawScoping, out *AuthnRequest) error {
+	if sc := raw.Scoping; sc != nil {
+		s := &Scoping{RequesterIDs: sc.RequesterIDs}
+		if sc.ProxyCount != nil {
+			n, err := strconv.Atoi(strings.TrimSpace(*sc.ProxyCount))
+			if err != nil || n < 0 {
+				return fmt.Errorf("Scoping ProxyCount %s is not a non-negative integer", quote(*sc.ProxyCount))
+			}
+			s.ProxyCount = &n
+		}
+		if sc.IDPList != nil {
+			for _, e := range sc.IDPList.Entries {
+				s.IDPEntries = append(s.IDPEntries, e.ProviderID)
+			}
+		}
+		out.Scoping = s
+	}
+	if ext := raw.Extensions; ext != nil {
+		for _, ras := range ext.RequestedAttributes {
+			for _, a := range ras.Attributes {
+				if a.Name == "" {
+					return errors.New("a requested attribute in Extensions has no Name")
+				}
+				if len(out.RequestedAttributes) == maxRequestedAttributes {
+					return fmt.Errorf("more than %d requested attributes in Extensions", maxRequestedAttributes)
+				}
+				required, err := xsBoolean(a.IsRequired)
+				if err != nil {
+					return fmt.Errorf("requested attribute isRequired: %w", err)
+				}
+				out.RequestedAttributes = append(out.RequestedAttributes, RequestedAttribute{
+					Name: a.Name, NameFormat: a.NameFormat, FriendlyName: a.FriendlyName, IsRequired: required})
+			}
+		}
+	}
+	return nil
+}
+
+// xsBoolean parses an optional xs:boolean attribute (absent is false).
+func xsBoolean(v string) (bool, error) {
+	switch strings.TrimSpace(v) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s is not an xs:boolean", quote(v))
 }
 
 // MaxAge returns how long after its IssueInstant a request may still be
@@ -155,7 +266,7 @@ func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
 		return nil, reject(ErrRegistryUnavailable, err)
 	}
 
-	verified, signed, err := p.checkSignature(in, rd, sp)
+	verified, signed, err := p.checkSignature(in, rd, sp, sp.AuthnRequestsSigned || p.WantAuthnRequestsSigned)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +283,13 @@ func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
 	if r := rac.RAC; r != nil {
 		out.RequestedAuthnContext = &RequestedAuthnContext{Comparison: r.Comparison, ClassRefs: r.ClassRefs, DeclRefs: r.DeclRefs}
 	}
+	var sc rawScoping
+	if err := xml.Unmarshal(verified, &sc); err != nil {
+		return nil, reject(ErrMalformedRequest, fmt.Errorf("decoding Scoping and Extensions: %w", err))
+	}
+	if err := decodeScoping(&sc, out); err != nil {
+		return nil, reject(ErrMalformedRequest, err)
+	}
 	if err := p.checkSemantics(out); err != nil {
 		return nil, err
 	}
@@ -180,8 +298,7 @@ func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
 
 // checkSignature applies the signature policy (catalogue SIG-01/02/12,
 // saml2int SDP-IDP05) and returns the bytes to decode the request from.
-func (p *RequestParser) checkSignature(in *inbound, rd *requestDoc, sp *metadata.ServiceProvider) ([]byte, bool, error) {
-	required := sp.AuthnRequestsSigned || p.WantAuthnRequestsSigned
+func (p *RequestParser) checkSignature(in *inbound, rd *requestDoc, sp *metadata.ServiceProvider, required bool) ([]byte, bool, error) {
 	if in.binding == crewjam.HTTPRedirectBinding {
 		// The Redirect binding signs the query; a signature inside the
 		// XML must have been removed (saml-bindings §3.4.4.1, SIG-12).
@@ -194,7 +311,7 @@ func (p *RequestParser) checkSignature(in *inbound, rd *requestDoc, sp *metadata
 			}
 			return in.xml, false, nil
 		}
-		if err := verifyRedirectSignature(in.params, sp.SigningCerts); err != nil {
+		if err := verifyRedirectSignature(in.params, in.field, sp.SigningCerts); err != nil {
 			return nil, false, reject(ErrBadSignature, err)
 		}
 		return in.xml, true, nil
@@ -271,6 +388,9 @@ func (p *RequestParser) checkSemantics(out *AuthnRequest) error {
 	case err != nil:
 		return reject(ErrACS, err)
 	}
+	if acs.Binding == crewjam.HTTPArtifactBinding && !p.ArtifactBinding {
+		return reject(ErrUnsupportedBinding, errors.New("the Response was asked for by HTTP-Artifact, which is not enabled"))
+	}
 	out.ACS = acs
 	// saml-bindings §3.4.3: returned exactly, so refuse what cannot be.
 	if out.HasRelayState {
@@ -280,6 +400,12 @@ func (p *RequestParser) checkSemantics(out *AuthnRequest) error {
 	}
 	return nil
 }
+
+// CheckRelayState applies the bridge's RelayState rules (at most 1024
+// bytes of UTF-8 without control characters) to a RelayState that did not
+// come through an AuthnRequest, such as the target of an unsolicited
+// login.
+func CheckRelayState(s string) error { return checkRelayState(s) }
 
 // checkRelayState allows up to 1024 bytes of UTF-8 without control
 // characters (catalogue REQ-19).

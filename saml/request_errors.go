@@ -50,7 +50,7 @@ const (
 	msgDestination        = "The login request was addressed to another endpoint than this identity provider's SSO URL. Check the identity provider metadata configured in the application."
 	msgStale              = "The login request has expired or is dated in the future. Go back to the application and log in again; if this keeps happening, check the clocks of both servers."
 	msgACS                = "The application asked for the answer to be sent to an address that is not in its registered metadata. Ask its administrator to update the SAML metadata or the application's ACS URL."
-	msgUnsupportedBinding = "This kind of login request is not supported. The application must send it with HTTP-Redirect or HTTP-POST and accept the answer by HTTP-POST."
+	msgUnsupportedBinding = "This kind of login request is not supported. The application must send it with HTTP-Redirect or HTTP-POST and accept the answer by HTTP-POST (or HTTP-Artifact where this identity provider enables it)."
 	msgMethod             = "Login requests must be sent with GET (HTTP-Redirect binding) or POST (HTTP-POST binding)."
 	msgDuplicate          = "The login request contains a SAML parameter more than once. Ask the administrator of the application you came from to check its SAML configuration."
 	msgRegistry           = "The identity provider cannot check the application right now. Please try again in a few minutes."

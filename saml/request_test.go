@@ -400,11 +400,11 @@ func TestParseRejects(t *testing.T) {
 				r.AssertionConsumerServiceURL, r.ProtocolBinding, r.AssertionConsumerServiceIndex = "", "", "99"
 			})
 		}, wantErr: ErrACS},
-		{name: "ACS index of the Artifact endpoint", req: func(t *testing.T) *http.Request {
+		{name: "ACS index of the Artifact endpoint, Artifact off", req: func(t *testing.T) *http.Request {
 			return redirectRequest(t, f.signed, "", func(r *crewjam.AuthnRequest) {
 				r.AssertionConsumerServiceURL, r.ProtocolBinding, r.AssertionConsumerServiceIndex = "", "", "2"
 			})
-		}, wantErr: ErrACS},
+		}, wantErr: ErrUnsupportedBinding},
 		{name: "ACS index not a number", req: func(t *testing.T) *http.Request {
 			return redirectRequest(t, f.signed, "", func(r *crewjam.AuthnRequest) {
 				r.AssertionConsumerServiceURL, r.ProtocolBinding, r.AssertionConsumerServiceIndex = "", "", "-1"
@@ -413,7 +413,7 @@ func TestParseRejects(t *testing.T) {
 		{name: "ACS URL and index", req: func(t *testing.T) *http.Request {
 			return redirectRequest(t, f.signed, "", func(r *crewjam.AuthnRequest) { r.AssertionConsumerServiceIndex = "1" })
 		}, wantErr: ErrACS},
-		{name: "Artifact ProtocolBinding", req: func(t *testing.T) *http.Request {
+		{name: "Artifact ProtocolBinding, Artifact off", req: func(t *testing.T) *http.Request {
 			return redirectRequest(t, f.signed, "", func(r *crewjam.AuthnRequest) { r.ProtocolBinding = crewjam.HTTPArtifactBinding })
 		}, wantErr: ErrUnsupportedBinding},
 

@@ -67,8 +67,18 @@ type ResponseParams struct {
 	AuthenticatingAuthority string
 	// AuthnInstant is when itsme authenticated the user (zero: now).
 	AuthnInstant time.Time
-	// SignResponse also signs the Response (the assertion is always signed).
-	SignResponse bool
+	// Signing says what is signed: the assertion (default), the
+	// Response, or both.
+	Signing Signing
+	// SignatureMethod is the signature method URI (empty: the Signer's,
+	// RSA-SHA256 by default); AllowSHA1 permits RSA-SHA1 for a legacy SP.
+	SignatureMethod string
+	AllowSHA1       bool
+	// SessionIndex is the AuthnStatement's SessionIndex; empty means a
+	// fresh random one.
+	SessionIndex string
+	// Unsolicited leaves InResponseTo out (IdP-initiated SSO).
+	Unsolicited bool
 	// EncryptTo, when set, encrypts the signed assertion to this
 	// certificate with EncryptionCipher (see ChooseCipher).
 	EncryptTo        *x509.Certificate
@@ -81,6 +91,9 @@ type ErrorParams struct {
 	ACSURL       string
 	InResponseTo string
 	Status       *StatusError
+	// SignatureMethod and AllowSHA1 as in ResponseParams.
+	SignatureMethod string
+	AllowSHA1       bool
 }
 
 func (idp *IDP) now() time.Time {
@@ -113,6 +126,13 @@ func (idp *IDP) BuildResponse(p ResponseParams) ([]byte, error) {
 	if p.ACSURL == "" || p.SPEntityID == "" || p.NameID.Value == "" {
 		return nil, errors.New("saml: response needs an ACS URL, an audience and a NameID")
 	}
+	if p.Signing < SignAssertion || p.Signing > SignBoth {
+		return nil, fmt.Errorf("saml: unknown signing choice %d", p.Signing)
+	}
+	if p.InResponseTo == "" && !p.Unsolicited {
+		return nil, errors.New("saml: a solicited response needs InResponseTo")
+	}
+	signer := idp.signer(p.SignatureMethod, p.AllowSHA1)
 	now := idp.now()
 	lifetime := idp.AssertionLifetime
 	if lifetime <= 0 {
@@ -126,9 +146,11 @@ func (idp *IDP) BuildResponse(p ResponseParams) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sessionIndex, err := idp.newID()
-	if err != nil {
-		return nil, err
+	sessionIndex := p.SessionIndex
+	if sessionIndex == "" {
+		if sessionIndex, err = idp.newID(); err != nil {
+			return nil, err
+		}
 	}
 	authnInstant := p.AuthnInstant
 	if authnInstant.IsZero() || authnInstant.After(now) {
@@ -189,9 +211,11 @@ func (idp *IDP) BuildResponse(p ResponseParams) ([]byte, error) {
 		aa := ctxEl.CreateElement("saml:AuthenticatingAuthority")
 		aa.SetText(p.AuthenticatingAuthority)
 	}
-	signed, err := idp.Signer.SignEnveloped(el)
-	if err != nil {
-		return nil, err
+	signed := el
+	if p.Signing != SignResponse {
+		if signed, err = signer.SignEnveloped(el); err != nil {
+			return nil, err
+		}
 	}
 	var payload = signed
 	if p.EncryptTo != nil {
@@ -200,9 +224,13 @@ func (idp *IDP) BuildResponse(p ResponseParams) ([]byte, error) {
 			return nil, err
 		}
 	}
+	var sign *Signer
+	if p.Signing != SignAssertion {
+		sign = signer
+	}
 	return idp.response(now, p.ACSURL, p.InResponseTo, &crewjam.Status{
 		StatusCode: crewjam.StatusCode{Value: StatusSuccess},
-	}, payload, p.SignResponse)
+	}, payload, sign)
 }
 
 // BuildErrorResponse returns a signed Response carrying a non-success
@@ -222,10 +250,20 @@ func (idp *IDP) BuildErrorResponse(p ErrorParams) ([]byte, error) {
 	if p.Status.Message != "" {
 		st.StatusMessage = &crewjam.StatusMessage{Value: p.Status.Message}
 	}
-	return idp.response(idp.now(), p.ACSURL, p.InResponseTo, st, nil, true)
+	return idp.response(idp.now(), p.ACSURL, p.InResponseTo, st, nil, idp.signer(p.SignatureMethod, p.AllowSHA1))
 }
 
-func (idp *IDP) response(now time.Time, acs, inResponseTo string, st *crewjam.Status, assertion *etree.Element, sign bool) ([]byte, error) {
+// signer is the IdP's signer with a per-SP signature method.
+func (idp *IDP) signer(method string, allowSHA1 bool) *Signer {
+	if method == "" && !allowSHA1 {
+		return idp.Signer
+	}
+	return idp.Signer.WithMethod(method, allowSHA1)
+}
+
+// response wraps assertion (nil for none) in a Response, signed by sign
+// when it is not nil.
+func (idp *IDP) response(now time.Time, acs, inResponseTo string, st *crewjam.Status, assertion *etree.Element, sign *Signer) ([]byte, error) {
 	id, err := idp.newID()
 	if err != nil {
 		return nil, err
@@ -243,8 +281,8 @@ func (idp *IDP) response(now time.Time, acs, inResponseTo string, st *crewjam.St
 	if assertion != nil {
 		el.AddChild(assertion)
 	}
-	if sign {
-		if el, err = idp.Signer.SignEnveloped(el); err != nil {
+	if sign != nil {
+		if el, err = sign.SignEnveloped(el); err != nil {
 			return nil, err
 		}
 	}

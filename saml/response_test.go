@@ -129,22 +129,33 @@ func TestBuildResponseGolden(t *testing.T) {
 
 func TestBuildResponseAcceptedByCrewjamSP(t *testing.T) {
 	tests := []struct {
-		name         string
-		signResponse bool
-		encrypt      bool
-		cipher       string
+		name      string
+		signing   Signing
+		method    string
+		allowSHA1 bool
+		encrypt   bool
+		cipher    string
+		// signatures is how many ds:Signature elements are visible in the
+		// Response before decryption; wantAlg the SignatureMethod used.
+		signatures int
+		wantAlg    string
 	}{
-		{name: "assertion signed"},
-		{name: "response and assertion signed", signResponse: true},
-		{name: "encrypted AES-128-GCM", encrypt: true, cipher: EncAES128GCM},
-		{name: "encrypted AES-256-CBC", encrypt: true, cipher: EncAES256CBC, signResponse: true},
+		{name: "assertion signed", signatures: 1, wantAlg: SignatureRSASHA256},
+		{name: "response and assertion signed", signing: SignBoth, signatures: 2, wantAlg: SignatureRSASHA256},
+		{name: "response only signed", signing: SignResponse, signatures: 1, wantAlg: SignatureRSASHA256},
+		{name: "RSA-SHA384", method: SignatureRSASHA384, signatures: 1, wantAlg: SignatureRSASHA384},
+		{name: "RSA-SHA512 both", signing: SignBoth, method: SignatureRSASHA512, signatures: 2, wantAlg: SignatureRSASHA512},
+		{name: "RSA-SHA1 for a legacy SP", method: SignatureRSASHA1, allowSHA1: true, signatures: 1, wantAlg: SignatureRSASHA1},
+		{name: "encrypted AES-128-GCM", encrypt: true, cipher: EncAES128GCM, signatures: 0},
+		{name: "encrypted AES-256-CBC", encrypt: true, cipher: EncAES256CBC, signing: SignBoth, signatures: 1, wantAlg: SignatureRSASHA256},
+		{name: "encrypted AES-128-CBC, response only signed", encrypt: true, cipher: EncAES128CBC, signing: SignResponse, signatures: 1, wantAlg: SignatureRSASHA256},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			idp := testIDP(t, nil, nil)
 			sp := crewjamSP(t, idp)
 			p := sampleParams()
-			p.SignResponse = tc.signResponse
+			p.Signing, p.SignatureMethod, p.AllowSHA1 = tc.signing, tc.method, tc.allowSHA1
 			if tc.encrypt {
 				p.EncryptTo = sp.Certificate
 				p.EncryptionCipher = tc.cipher
@@ -152,6 +163,12 @@ func TestBuildResponseAcceptedByCrewjamSP(t *testing.T) {
 			raw, err := idp.BuildResponse(p)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if n := strings.Count(string(raw), "<ds:Signature "); n != tc.signatures {
+				t.Errorf("%d visible signatures, want %d", n, tc.signatures)
+			}
+			if tc.wantAlg != "" && !strings.Contains(string(raw), `<ds:SignatureMethod Algorithm="`+tc.wantAlg+`"`) {
+				t.Errorf("no SignatureMethod %s", tc.wantAlg)
 			}
 			if tc.encrypt && (bytes.Contains(raw, []byte("Maxence")) || !bytes.Contains(raw, []byte(tc.cipher))) {
 				t.Fatalf("assertion not encrypted with %s", tc.cipher)
@@ -170,6 +187,43 @@ func TestBuildResponseAcceptedByCrewjamSP(t *testing.T) {
 				t.Errorf("attribute = %+v", got)
 			}
 		})
+	}
+}
+
+func TestSHA1OnlyForLegacySPs(t *testing.T) {
+	idp := testIDP(t, nil, nil)
+	p := sampleParams()
+	p.SignatureMethod = SignatureRSASHA1
+	if _, err := idp.BuildResponse(p); err == nil || !strings.Contains(err.Error(), "legacy") {
+		t.Fatalf("RSA-SHA1 without the legacy mark: err = %v, want a refusal naming legacy SPs", err)
+	}
+	if _, err := idp.BuildErrorResponse(ErrorParams{SPEntityID: p.SPEntityID, ACSURL: p.ACSURL, InResponseTo: "id-1",
+		Status: &StatusError{Status: StatusResponder}, SignatureMethod: SignatureRSASHA1}); err == nil {
+		t.Fatal("error response signed with RSA-SHA1 without the legacy mark")
+	}
+	p.Signing = Signing(7)
+	p.SignatureMethod = ""
+	if _, err := idp.BuildResponse(p); err == nil {
+		t.Fatal("unknown signing choice accepted")
+	}
+}
+
+func TestParseSigningAndMethodNames(t *testing.T) {
+	for in, want := range map[string]Signing{"": SignAssertion, "assertion": SignAssertion, "response": SignResponse, "both": SignBoth} {
+		if got, err := ParseSigning(in); err != nil || got != want {
+			t.Errorf("ParseSigning(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseSigning("none"); err == nil {
+		t.Error(`ParseSigning("none") accepted`)
+	}
+	for in, want := range map[string]string{"": SignatureRSASHA256, "RSA-SHA256": SignatureRSASHA256, "rsa-sha384": SignatureRSASHA384, "rsa-sha512": SignatureRSASHA512, "rsa-sha1": SignatureRSASHA1} {
+		if got, err := SignatureMethodByName(in); err != nil || got != want {
+			t.Errorf("SignatureMethodByName(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := SignatureMethodByName("hmac-sha256"); err == nil {
+		t.Error("hmac-sha256 accepted")
 	}
 }
 

@@ -17,6 +17,9 @@ const (
 	StatusInvalidNameIDPolicy = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
 	StatusProxyCountExceeded  = "urn:oasis:names:tc:SAML:2.0:status:ProxyCountExceeded"
 	StatusRequestUnsupported  = "urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported"
+	StatusNoSupportedIDP      = "urn:oasis:names:tc:SAML:2.0:status:NoSupportedIDP"
+	StatusPartialLogout       = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
+	StatusUnknownPrincipal    = "urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal"
 )
 
 // StatusError is a failure that is answered to the SP as a SAML Response

@@ -3,6 +3,7 @@ package saml
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -57,6 +58,13 @@ type requestDoc struct {
 // foreign-namespace attribute that collides with a SAML/DSig attribute
 // name (X-08, G19).
 func parseRequestDoc(data []byte) (*requestDoc, error) {
+	return parseMessageDoc(data, "AuthnRequest")
+}
+
+// parseMessageDoc is parseRequestDoc for any of the SAML 2.0 protocol
+// messages named by roots (AuthnRequest, LogoutRequest, LogoutResponse,
+// ArtifactResolve): the root must be one of them.
+func parseMessageDoc(data []byte, roots ...string) (*requestDoc, error) {
 	if err := precheckXML(data); err != nil {
 		return nil, err
 	}
@@ -70,8 +78,8 @@ func parseRequestDoc(data []byte) (*requestDoc, error) {
 	if root == nil {
 		return nil, errors.New("no root element")
 	}
-	if root.Tag != "AuthnRequest" || root.NamespaceURI() != nsProtocol {
-		return nil, fmt.Errorf("root element is {%s}%s, want a SAML 2.0 protocol AuthnRequest", quote(root.NamespaceURI()), quote(root.Tag))
+	if !slices.Contains(roots, root.Tag) || root.NamespaceURI() != nsProtocol {
+		return nil, fmt.Errorf("root element is {%s}%s, want a SAML 2.0 protocol %s", quote(root.NamespaceURI()), quote(root.Tag), strings.Join(roots, " or "))
 	}
 	rd := &requestDoc{root: root}
 	if err := checkForeignAttrs(root); err != nil {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
+	"time"
 
 	crewjam "github.com/crewjam/saml"
 
@@ -76,7 +76,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	answer := func(se *saml.StatusError) {
 		log.Warn("answering with an error status", "status", se)
 		s.record(ctx, audit.Event{Stage: audit.StageCallback, Outcome: audit.Failure, Reason: se.Code(), SP: sp.EntityID, RequestID: tx.RequestID})
-		s.postError(w, tx.ACSURL, sp.EntityID, tx.RequestID, tx.RelayState, tx.HasRelayState, se)
+		s.postError(ctx, w, sp, tx.ACSURL, tx.ACSBinding, tx.RequestID, tx.RelayState, tx.HasRelayState, se)
 	}
 	if iss, ok := q["iss"]; ok && s.cfg.UpstreamIssuer != "" && iss[0] != s.cfg.UpstreamIssuer {
 		// RFC 9207 §2.4: an authorization response from another issuer
@@ -117,65 +117,32 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// Exchange proved the acr against tx.ACRValues (a weaker one is
 	// acr_mismatch, answered NoAuthnContext above).
-	classRef := tx.AuthnContextClassRef
-	if classRef == "" {
-		classRef = s.cfg.AuthnContexts.Default
-	}
-	format := tx.NameIDFormat
-	if format == "" {
-		format = attributes.FormatPersistent
-	}
-	nameID, err := attributes.NameIDValue(format, s.cfg.PairwiseSecret, id.Subject, sp.EntityID, id.Claims, s.cfg.Rand)
-	if err != nil {
-		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusInvalidNameIDPolicy,
-			Message: "The requested NameID cannot be provided for this user.", Err: err})
+	if tx.ForceAuthn && !id.AuthTime.IsZero() && id.AuthTime.Before(tx.Created.Add(-forceAuthnSkew)) {
+		// ForceAuthn (saml-core §3.4.1): the user must have confirmed
+		// during this flow, not before it started.
+		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusAuthnFailed,
+			Message: "itsme did not confirm a fresh login as requested.", Err: fmt.Errorf("auth_time %s is before the flow started at %s", id.AuthTime.UTC().Format(time.RFC3339), tx.Created.UTC().Format(time.RFC3339))})
 		return
 	}
-	attrs := attributes.Map(id.Subject, id.Claims, tx.Attributes)
-	params := saml.ResponseParams{
-		SPEntityID:   sp.EntityID,
-		ACSURL:       tx.ACSURL,
-		InResponseTo: tx.RequestID,
-		NameID: saml.NameID{
-			Value:           nameID,
-			Format:          format,
-			NameQualifier:   id.Issuer,
-			SPNameQualifier: sp.EntityID,
-		},
-		Attributes:              attrs,
-		AuthnContextClassRef:    classRef,
-		AuthenticatingAuthority: id.Issuer,
-		AuthnInstant:            id.AuthTime,
-		SignResponse:            sp.SignResponse,
+	g := grant{
+		sp: sp, requestID: tx.RequestID, unsolicited: tx.Unsolicited,
+		acsURL: tx.ACSURL, acsBinding: tx.ACSBinding,
+		relayState: tx.RelayState, hasRelayState: tx.HasRelayState,
+		nameIDFormat: tx.NameIDFormat, attributes: tx.Attributes, classRef: tx.AuthnContextClassRef,
+		id: id,
 	}
-	if len(sp.EncryptionCerts) > 0 {
-		params.EncryptTo = sp.EncryptionCerts[0]
-		params.EncryptionCipher = saml.ChooseCipher(sp.EncryptionMethods)
-	}
-	resp, err := s.cfg.IDP.BuildResponse(params)
-	if err != nil {
-		log.Error("building the response failed", "err", err)
-		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
-		return
-	}
-	names := make([]string, len(attrs))
-	for i, a := range attrs {
-		names[i] = a.Name
-	}
-	log.Info("login completed", "upstream", id, "released", names, "encrypted", params.EncryptTo != nil)
-	s.record(ctx, audit.Event{Stage: audit.StageCallback, Outcome: audit.Success, Reason: reasonOK, SP: sp.EntityID, RequestID: tx.RequestID,
-		Subject: audit.Pseudonym(s.auditKey, id.Issuer, id.Subject), Attributes: names, AuthnContext: classRef, Encrypted: params.EncryptTo != nil})
-	form := saml.PostForm{URL: tx.ACSURL, Field: "SAMLResponse", Message: resp, RelayState: tx.RelayState, HasRelayState: tx.HasRelayState}
-	if err := form.Write(w, s.cfg.Rand); err != nil {
-		log.Error("writing the POST form failed", "err", err)
-	}
+	ss, sid := s.loadSSOSession(r, s.cfg.Now())
+	s.issue(w, r, audit.StageCallback, g, sid, ss, log)
 }
 
-// acsStillValid re-checks, just before posting, that the ACS chosen at the
-// start of the flow is still a POST endpoint in the SP's metadata (it may
-// have been reloaded meanwhile).
+// forceAuthnSkew absorbs clock skew between itsme and the bridge when
+// checking auth_time for ForceAuthn.
+const forceAuthnSkew = 30 * time.Second
+
+// acsStillValid re-checks, just before answering, that the ACS chosen at
+// the start of the flow is still a POST or Artifact endpoint in the SP's
+// metadata (it may have been reloaded meanwhile); deliverResponse checks
+// the binding of an Artifact one again.
 func acsStillValid(sp *metadata.ServiceProvider, acs string) bool {
-	return slices.ContainsFunc(sp.ACS, func(e crewjam.IndexedEndpoint) bool {
-		return e.Location == acs && e.Binding == crewjam.HTTPPostBinding
-	})
+	return sp.HasACS(acs, crewjam.HTTPPostBinding) || sp.HasACS(acs, crewjam.HTTPArtifactBinding)
 }

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
 
 	"github.com/samlbridge/samlbridge/itsme"
+	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 )
 
@@ -48,17 +50,17 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, message, ref strin
 
 // postError answers a validated request with a signed error Response. If
 // even that fails, a local page is shown.
-func (s *Server) postError(w http.ResponseWriter, acs, spEntityID, inResponseTo, relayState string, hasRelayState bool, se *saml.StatusError) {
-	resp, err := s.cfg.IDP.BuildErrorResponse(saml.ErrorParams{SPEntityID: spEntityID, ACSURL: acs, InResponseTo: inResponseTo, Status: se})
+// The ACS and its binding were chosen from sp's metadata when the login
+// started.
+func (s *Server) postError(ctx context.Context, w http.ResponseWriter, sp *metadata.ServiceProvider, acs, binding, inResponseTo, relayState string, hasRelayState bool, se *saml.StatusError) {
+	resp, err := s.cfg.IDP.BuildErrorResponse(saml.ErrorParams{SPEntityID: sp.EntityID, ACSURL: acs, InResponseTo: inResponseTo, Status: se,
+		SignatureMethod: sp.SignatureAlgorithm, AllowSHA1: sp.LegacySHA1})
 	if err != nil {
 		s.log.Error("building the error response failed", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
 		return
 	}
-	form := saml.PostForm{URL: acs, Field: "SAMLResponse", Message: resp, RelayState: relayState, HasRelayState: hasRelayState}
-	if err := form.Write(w, s.cfg.Rand); err != nil {
-		s.log.Error("writing the POST form failed", "err", err)
-	}
+	s.deliverResponse(ctx, w, acsTarget{sp: sp, spEntityID: sp.EntityID, url: acs, binding: binding, relayState: relayState, hasRelayState: hasRelayState}, resp, s.log)
 }
 
 // statusFromUpstream maps an itsme failure to the SAML status the SP gets

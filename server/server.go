@@ -38,6 +38,9 @@ const (
 	PathCallback = "/oidc/callback"
 	PathJWKS     = "/jwks"
 	PathHealthz  = "/healthz"
+	// PathArtifactResolve is the SOAP ArtifactResolutionService (served
+	// only when the Artifact binding is on).
+	PathArtifactResolve = "/saml/artifact"
 )
 
 // Config configures a Server. Values must not change after New.
@@ -81,6 +84,13 @@ type Config struct {
 	// believed for the client address; empty means the peer address is
 	// the client, whatever headers say (SES-10).
 	TrustedProxies []netip.Prefix
+	// Artifact turns on the HTTP-Artifact binding for responses and the
+	// SOAP ArtifactResolve endpoint (off by default). IDPMetadata must
+	// then advertise ExternalURL+PathArtifactResolve, and not otherwise.
+	Artifact ArtifactBinding
+	// SSOSession configures the bridge's optional SSO session (off by
+	// default).
+	SSOSession SSOSession
 	// FlowTTL bounds how long a user may take at itsme (default 15 min).
 	FlowTTL time.Duration
 	// Now, Rand and Logger: nil means time.Now, crypto/rand, discard.
@@ -114,6 +124,9 @@ func New(cfg Config) (*Server, error) {
 	} else if u != nil && cfg.Parser.SSOURL != strings.TrimSuffix(cfg.ExternalURL, "/")+PathSSO {
 		errs = append(errs, fmt.Errorf("server: parser SSO URL %q does not match the external URL", cfg.Parser.SSOURL))
 	}
+	if cfg.Parser != nil && u != nil && cfg.Parser.SLOURL != "" && cfg.Parser.SLOURL != strings.TrimSuffix(cfg.ExternalURL, "/")+PathSLO {
+		errs = append(errs, fmt.Errorf("server: parser SLO URL %q does not match the external URL", cfg.Parser.SLOURL))
+	}
 	if cfg.IDP == nil || cfg.IDP.Signer == nil {
 		errs = append(errs, errors.New("server: no IdP signer"))
 	}
@@ -132,6 +145,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := cfg.AuthnContexts.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("server: authentication context table: %w", err))
+	}
+	if u != nil && cfg.Artifact.Enabled != advertisesArtifactResolution(cfg.IDPMetadata, strings.TrimSuffix(cfg.ExternalURL, "/")+PathArtifactResolve) {
+		errs = append(errs, fmt.Errorf("server: the Artifact binding is enabled=%v but the IdP metadata says otherwise about its ArtifactResolutionService", cfg.Artifact.Enabled))
+	}
+	if cfg.Parser != nil && cfg.Parser.ArtifactBinding != cfg.Artifact.Enabled {
+		errs = append(errs, errors.New("server: the parser's ArtifactBinding must match Artifact.Enabled"))
 	}
 	limits, err := newClientLimiter(cfg.RateLimit, cfg.TrustedProxies, cfg.PairwiseSecret)
 	if err != nil {
@@ -163,6 +182,11 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.Handle(PathSSO, s.limited(audit.StageSSO, s.handleSSO))
 	s.mux.Handle(PathCallback, s.limited(audit.StageCallback, s.handleCallback))
+	s.mux.Handle(PathUnsolicited, s.limited(audit.StageUnsolicited, s.handleUnsolicited))
+	if cfg.Parser.SLOURL != "" {
+		s.mux.Handle(PathSLO, s.limited(audit.StageLogout, s.handleSLO))
+	}
+	s.mux.Handle(PathArtifactResolve, s.artifactResolveHandler())
 	s.mux.Handle(PathMetadata, serveStatic("application/samlmetadata+xml", "public, max-age=3600", cfg.IDPMetadata))
 	// itsme caches RP key sets for 30 min to 24 h; a max-age of 30 min
 	// keeps key rotation predictable (itsme-oidc.md §4.3).

@@ -3,6 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,7 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+	crewjamsaml "github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
+
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/metadata/remote/remotetest"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -207,4 +218,364 @@ func TestHTTPSection(t *testing.T) {
 			t.Errorf("LoadConfig: %v, want an error naming per_second", err)
 		}
 	})
+}
+
+// withAdditionalCerts rewrites the configuration at p (from
+// writeValidConfig) to list files as saml.additional_signing_cert_files.
+func withAdditionalCerts(t *testing.T, p string, files ...string) {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const saml = "saml: {signing_key_file: saml.key, signing_cert_file: saml.crt,"
+	if !bytes.Contains(data, []byte(saml)) {
+		t.Fatal("writeValidConfig changed; update withAdditionalCerts")
+	}
+	list := "[" + strings.Join(files, ", ") + "]"
+	data = bytes.Replace(data, []byte(saml), []byte(saml+" additional_signing_cert_files: "+list+","), 1)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeCert generates a key of bits with a certificate valid from start
+// for validity and writes the certificate to dir/name.
+func writeCert(t *testing.T, dir, name string, bits int, start time.Time, validity time.Duration) *x509.Certificate {
+	t.Helper()
+	kp, err := certs.Generate(nil, bits, name+" (TEST KEY)", start, validity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := kp.EncodePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, name, string(c))
+	return kp.Cert
+}
+
+// TestAdditionalSigningCertsPublished checks a key rollover configuration
+// end to end: the next certificate is loaded, and the metadata "serve"
+// publishes lists the current then the next certificate and is signed
+// with the current key only.
+func TestAdditionalSigningCertsPublished(t *testing.T) {
+	dir := t.TempDir()
+	p := writeValidConfig(t, dir, "")
+	next := writeCert(t, dir, "next.crt", 2048, time.Now(), 365*24*time.Hour)
+	withAdditionalCerts(t, p, "next.crt")
+	c, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Resolve(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.SAMLAdditionalCerts) != 1 || !r.SAMLAdditionalCerts[0].Equal(next) {
+		t.Fatalf("additional certificates %d, want the next one", len(r.SAMLAdditionalCerts))
+	}
+	signer, md, err := idpMetadata(r, "https://idp.example", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(signer.Certs) != 1 || !signer.Certs[0].Equal(r.SAMLKey.Cert) || signer.Key != r.SAMLKey.Key {
+		t.Error("the signer does not use the current key")
+	}
+	var ed crewjamsaml.EntityDescriptor
+	if err := xml.Unmarshal(md, &ed); err != nil {
+		t.Fatal(err)
+	}
+	var published []string
+	for _, kd := range ed.IDPSSODescriptors[0].KeyDescriptors {
+		published = append(published, kd.KeyInfo.X509Data.X509Certificates[0].Data)
+	}
+	want := []string{base64.StdEncoding.EncodeToString(r.SAMLKey.Cert.Raw), base64.StdEncoding.EncodeToString(next.Raw)}
+	if !slices.Equal(published, want) {
+		t.Errorf("published %d certificates, want current then next", len(published))
+	}
+	verify := func(trusted *x509.Certificate) error {
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(md); err != nil {
+			return err
+		}
+		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{trusted}})
+		ctx.IdAttribute = "ID"
+		_, err := ctx.Validate(doc.Root())
+		return err
+	}
+	if err := verify(r.SAMLKey.Cert); err != nil {
+		t.Errorf("metadata signature with the current key: %v", err)
+	}
+	if err := verify(next); err == nil {
+		t.Error("metadata verifies with the next key, which must not sign yet")
+	}
+}
+
+// TestAdditionalSigningCertsRejected checks that every bad entry of
+// saml.additional_signing_cert_files is reported with its index and
+// reason, and a good entry among them is not.
+func TestAdditionalSigningCertsRejected(t *testing.T) {
+	dir := t.TempDir()
+	p := writeValidConfig(t, dir, "")
+	writeCert(t, dir, "weak.crt", 1024, time.Now(), time.Hour)
+	expired := writeCert(t, dir, "expired.crt", 2048, time.Now().Add(-72*time.Hour), 24*time.Hour)
+	writeCert(t, dir, "next.crt", 2048, time.Now(), time.Hour)
+	withAdditionalCerts(t, p, "missing.crt", "sig.key", "weak.crt", "expired.crt", "saml.crt", "next.crt", "next.crt")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{
+		"saml.additional_signing_cert_files[0]: ",
+		"missing.crt: no such file",
+		"saml.additional_signing_cert_files[1] (sig.key): no PEM CERTIFICATE found",
+		"saml.additional_signing_cert_files[2] (weak.crt): the RSA key is 1024 bits",
+		"saml.additional_signing_cert_files[3] (expired.crt): the certificate expired on " + expired.NotAfter.UTC().Format(time.DateOnly),
+		"saml.additional_signing_cert_files[4] (saml.crt): this is the current signing certificate",
+		"saml.additional_signing_cert_files[6] (next.crt): listed twice",
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, errb.String())
+		}
+	}
+	if strings.Contains(errb.String(), "additional_signing_cert_files[5]") {
+		t.Errorf("the valid next certificate was reported:\n%s", errb.String())
+	}
+}
+
+// TestAttributeProfileConfig checks attribute_profile: each known profile
+// reaches the SP under its canonical name (empty is default), and an
+// unknown one is an error naming service_providers[i].attribute_profile.
+func TestAttributeProfileConfig(t *testing.T) {
+	spXML := func(t *testing.T, dir, name, entityID string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, "sp.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, name, strings.Replace(string(data), "https://sp.example/", entityID, 1))
+	}
+	t.Run("valid", func(t *testing.T) {
+		dir := t.TempDir()
+		p := writeValidConfig(t, dir, `  - {metadata_file: sp-oid.xml, attributes: [firstName], attribute_profile: oid}
+  - {metadata_file: sp-ms.xml, attributes: [email], attribute_profile: microsoft}
+  - {metadata_file: sp-default.xml, attribute_profile: default}
+`)
+		spXML(t, dir, "sp-oid.xml", "https://oid.example/")
+		spXML(t, dir, "sp-ms.xml", "https://ms.example/")
+		spXML(t, dir, "sp-default.xml", "https://default.example/")
+		c, err := LoadConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.Resolve(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			"https://sp.example/": "default", "https://oid.example/": "oid",
+			"https://ms.example/": "microsoft", "https://default.example/": "default",
+		}
+		got := map[string]string{}
+		for _, sp := range r.SPs {
+			got[sp.EntityID] = sp.AttributeProfile
+		}
+		if len(got) != len(want) {
+			t.Fatalf("profiles %q, want %q", got, want)
+		}
+		for id, w := range want {
+			if got[id] != w {
+				t.Errorf("%s: attribute profile %q, want %q", id, got[id], w)
+			}
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		dir := t.TempDir()
+		p := writeValidConfig(t, dir, "  - {metadata_file: sp-oid.xml, attribute_profile: OID}\n")
+		spXML(t, dir, "sp-oid.xml", "https://oid.example/")
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
+			t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
+		}
+		if want := `service_providers[1].attribute_profile: attributes: unknown attribute profile: "OID"`; !strings.Contains(errb.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, errb.String())
+		}
+		if strings.Contains(errb.String(), "service_providers[0].attribute_profile") {
+			t.Errorf("the SP without attribute_profile was reported:\n%s", errb.String())
+		}
+	})
+}
+
+// TestSAMLOptionsConfig covers the per-SP signing choices, unsolicited
+// SSO, the SSO session and the authentication context table in YAML:
+// valid values reach Resolved, and each bad value is reported by name.
+func TestSAMLOptionsConfig(t *testing.T) {
+	spXML := func(t *testing.T, dir, name, entityID string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, "sp.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, name, strings.Replace(string(data), "https://sp.example/", entityID, 1))
+	}
+	t.Run("valid", func(t *testing.T) {
+		dir := t.TempDir()
+		p := writeValidConfig(t, dir, `  - {metadata_file: sp2.xml, signing: response, signature_algorithm: rsa-sha512, allow_unsolicited: true}
+  - {metadata_file: sp3.xml, signature_algorithm: rsa-sha1, legacy_sha1: true, sign_response: true}
+sso_session: {enabled: true, lifetime: 2h}
+authn_contexts:
+  default: urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI
+  classes:
+    - {ref: urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI, rank: 30, acr: acr_basic}
+    - {ref: "http://itsme.services/v2/claim/acr_advanced", rank: 40, acr: acr_advanced}
+`)
+		spXML(t, dir, "sp2.xml", "https://sp2.example/")
+		spXML(t, dir, "sp3.xml", "https://sp3.example/")
+		c, err := LoadConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.Resolve(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, sp := range r.SPs {
+			got[sp.EntityID] = fmt.Sprintf("%s %s %v %v", sp.Signing, sp.SignatureAlgorithm, sp.LegacySHA1, sp.AllowUnsolicited)
+		}
+		want := map[string]string{
+			"https://sp.example/":  " http://www.w3.org/2001/04/xmldsig-more#rsa-sha256 false false",
+			"https://sp2.example/": "response http://www.w3.org/2001/04/xmldsig-more#rsa-sha512 false true",
+			"https://sp3.example/": "both http://www.w3.org/2000/09/xmldsig#rsa-sha1 true false",
+		}
+		for id, w := range want {
+			if got[id] != w {
+				t.Errorf("%s: %q, want %q", id, got[id], w)
+			}
+		}
+		if !c.SSOSession.Enabled || c.SSOSession.Lifetime != 2*time.Hour {
+			t.Errorf("sso_session = %+v", c.SSOSession)
+		}
+		if r.AuthnContexts == nil || len(r.AuthnContexts.Classes) != 2 || r.AuthnContexts.Classes[1].ACR != "http://itsme.services/v2/claim/acr_advanced" {
+			t.Errorf("authn_contexts = %+v", r.AuthnContexts)
+		}
+	})
+	t.Run("every mistake named", func(t *testing.T) {
+		dir := t.TempDir()
+		p := writeValidConfig(t, dir, `  - {metadata_file: sp2.xml, signing: sideways}
+  - {metadata_file: sp3.xml, signature_algorithm: rsa-sha1}
+  - {metadata_file: sp4.xml, signature_algorithm: hmac-sha256}
+sso_session: {enabled: true, lifetime: 48h}
+authn_contexts:
+  default: urn:example:missing
+  classes:
+    - {ref: urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI, rank: 30, acr: acr_gold}
+`)
+		for i, id := range []string{"sp2", "sp3", "sp4"} {
+			spXML(t, dir, id+".xml", fmt.Sprintf("https://%s.example/%d", id, i))
+		}
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
+			t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
+		}
+		for _, want := range []string{
+			`service_providers[1].signing: "sideways"`,
+			"service_providers[2].signature_algorithm: rsa-sha1 is broken and needs legacy_sha1: true",
+			`service_providers[3].signature_algorithm: "hmac-sha256"`,
+			"sso_session.lifetime: 48h0m0s",
+			`authn_contexts.classes[0].acr: "acr_gold"`,
+		} {
+			if !strings.Contains(errb.String(), want) {
+				t.Errorf("check output lacks %q:\n%s", want, errb.String())
+			}
+		}
+	})
+}
+
+// TestMetadataURLConfig: an SP registered by metadata_url is fetched,
+// its signature checked against the pinned certificate (MD-01), and the
+// entry's policy applied to it; check reports a URL that cannot be
+// verified, naming it.
+func TestMetadataURLConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := writeValidConfig(t, dir, "")
+	spMD, err := os.ReadFile(filepath.Join(dir, "sp.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remoteMD := strings.Replace(strings.Replace(string(spMD), "https://sp.example/", "https://remote.example/", 1),
+		"<md:EntityDescriptor ", `<md:EntityDescriptor ID="_md1" `, 1)
+	fed, err := certs.Generate(nil, 2048, "federation signer (TEST KEY)", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := remotetest.Sign([]byte(remoteMD), fed.Key, fed.Cert, remotetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := certs.Generate(nil, 2048, "someone else (TEST KEY)", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := remotetest.Sign([]byte(remoteMD), other.Key, other.Cert, remotetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(body []byte) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/samlmetadata+xml")
+			_, _ = w.Write(body)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/md.xml"
+	}
+	_, fedPEM, _ := fed.EncodePEM()
+	writeFile(t, dir, "fed.crt", string(fedPEM))
+	withURL := func(u string) string {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, fmt.Sprintf("c-%d.yaml", len(u)))
+		return writeFile(t, dir, filepath.Base(out), strings.Replace(string(data), "service_providers:\n",
+			"service_providers:\n  - {metadata_url: \""+u+"\", metadata_signing_cert_files: [fed.crt], attributes: [email], signing: both}\n", 1))
+	}
+
+	good := withURL(serve(signed))
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", good}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "2 service providers from files and URLs") {
+		t.Errorf("check output %q", out.String())
+	}
+	c, err := LoadConfig(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Resolve(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Remote.RefreshDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := r.SPRegistry.ServiceProvider(context.Background(), "https://remote.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(sp.AllowedAttributes, []string{"email"}) || sp.Signing != "both" {
+		t.Errorf("policy not applied: attributes %q, signing %q", sp.AllowedAttributes, sp.Signing)
+	}
+
+	bad := withURL(serve(forged) + "?forged")
+	out.Reset()
+	errb.Reset()
+	if code := run(context.Background(), []string{"check", "--config", bad}, &out, &errb); code != 1 {
+		t.Fatalf("a forged metadata signature passed check (exit %d):\n%s", code, out.String())
+	}
+	if !strings.Contains(errb.String(), "metadata_url http://127.0.0.1") || !strings.Contains(errb.String(), "signature") {
+		t.Errorf("check output does not name the URL and the signature problem:\n%s", errb.String())
+	}
 }

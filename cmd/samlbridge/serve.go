@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -55,10 +57,25 @@ func loadConfig(name string, args []string, stderr io.Writer) (*Config, *Resolve
 }
 
 // runCheck validates a configuration and reports every problem at once.
-func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	_, r, err := loadConfig("check", args, stderr)
 	if err != nil {
 		return err
+	}
+	if r.Remote != nil {
+		// Fetch every metadata URL once, so that an unreachable or
+		// unverifiable one is reported now rather than at the first login.
+		var errs []error
+		for _, src := range r.Sources {
+			if err := src.Refresh(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("metadata_url %s: %w", src.URL(), err))
+			}
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("service provider metadata has problems:\n%s", indent(errors.Join(errs...).Error()))
+		}
+		fmt.Fprintf(stdout, "configuration OK (%d service providers from files and URLs)\n", len(r.Remote.List()))
+		return nil
 	}
 	fmt.Fprintf(stdout, "configuration OK (%d service providers)\n", len(r.SPs))
 	return nil
@@ -78,19 +95,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	slog.SetDefault(log) // the metadata fetchers log through it
 	base := strings.TrimSuffix(cfg.ExternalURL, "/")
-	registry := r.Registry
-	idpMD, err := metadata.IDPMetadata(metadata.IDPConfig{
-		EntityID:                base + server.PathMetadata,
-		SSOURL:                  base + server.PathSSO,
-		SigningCerts:            []*x509.Certificate{r.SAMLKey.Cert},
-		WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned,
-		NameIDFormats:           []string{saml.NameIDFormatPersistent, saml.NameIDFormatTransient, saml.NameIDFormatEmail},
-		ValidUntil:              time.Now().Add(cfg.SAML.MetadataValidFor),
-		CacheDuration:           time.Hour,
-		OrganizationName:        cfg.SAML.OrganizationName,
-		OrganizationURL:         cfg.SAML.OrganizationURL,
-	})
+	registry := r.SPRegistry
+	if r.Remote != nil {
+		// Fetch what is due before serving; a source that fails keeps its
+		// cached copy (if any) and is retried by Run.
+		if err := r.Remote.RefreshDue(ctx); err != nil {
+			log.Warn("some SP metadata could not be fetched; serving the last good copies", "err", err)
+		}
+		go func() { _ = r.Remote.Run(ctx) }()
+	}
+	signer, idpMD, err := idpMetadata(r, base, time.Now())
 	if err != nil {
 		return err
 	}
@@ -131,9 +147,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Audit:       audit.NewJSONSink(auditOut),
 		ExternalURL: base,
 		Registry:    registry,
-		Parser: &saml.RequestParser{Registry: registry, SSOURL: base + server.PathSSO,
+		Parser: &saml.RequestParser{Registry: registry, SSOURL: base + server.PathSSO, SLOURL: base + server.PathSLO, ArtifactBinding: cfg.Artifact.Enabled,
 			WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned, Logger: log.With("component", "saml")},
-		IDP:            &saml.IDP{EntityID: base + server.PathMetadata, Signer: &saml.Signer{Key: r.SAMLKey.Key, Certs: []*x509.Certificate{r.SAMLKey.Cert}}},
+		IDP:            &saml.IDP{EntityID: base + server.PathMetadata, Signer: signer},
 		IDPMetadata:    idpMD,
 		Upstream:       client,
 		UpstreamIssuer: cfg.Itsme.Issuer,
@@ -146,6 +162,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			MaxClients: cfg.HTTP.RateLimit.MaxClients, Disabled: cfg.HTTP.RateLimit.Disabled,
 		},
 		TrustedProxies: r.TrustedProxies,
+		SSOSession:     server.SSOSession{Enabled: cfg.SSOSession.Enabled, Lifetime: cfg.SSOSession.Lifetime},
+		AuthnContexts:  r.AuthnContexts,
+		Artifact:       server.ArtifactBinding{Enabled: cfg.Artifact.Enabled, Lifetime: cfg.Artifact.Lifetime},
 		Logger:         log.With("component", "bridge"),
 	})
 	if err != nil {
@@ -165,4 +184,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "samlbridge serving %s on %s (itsme %s, %d SPs)\n", base, cfg.Listen, cfg.Itsme.Issuer, len(r.SPs))
 	return listenAndServe(ctx, ln, bridge, log)
+}
+
+// idpMetadata returns the signer of the current SAML key and the IdP
+// metadata it signs. The metadata publishes the current certificate first,
+// then saml.additional_signing_cert_files (the next key before a rollover,
+// the previous one during the overlap after it), which never sign.
+func idpMetadata(r *Resolved, base string, now time.Time) (*saml.Signer, []byte, error) {
+	cfg := r.Config
+	signer := &saml.Signer{Key: r.SAMLKey.Key, Certs: []*x509.Certificate{r.SAMLKey.Cert}}
+	md, err := metadata.IDPMetadata(metadata.IDPConfig{
+		EntityID:                base + server.PathMetadata,
+		SSOURL:                  base + server.PathSSO,
+		SingleLogoutURL:         base + server.PathSLO,
+		ArtifactResolutionURL:   artifactURL(r.Config, base),
+		SigningCerts:            append([]*x509.Certificate{r.SAMLKey.Cert}, r.SAMLAdditionalCerts...),
+		Sign:                    signer.SignEnveloped,
+		WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned,
+		NameIDFormats:           []string{saml.NameIDFormatPersistent, saml.NameIDFormatTransient, saml.NameIDFormatEmail, saml.NameIDFormatUnspecified},
+		ValidUntil:              now.Add(cfg.SAML.MetadataValidFor),
+		CacheDuration:           time.Hour,
+		OrganizationName:        cfg.SAML.OrganizationName,
+		OrganizationURL:         cfg.SAML.OrganizationURL,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return signer, md, nil
+}
+
+// artifactURL is the ArtifactResolutionService to publish: only when the
+// Artifact binding is on.
+func artifactURL(c *Config, base string) string {
+	if !c.Artifact.Enabled {
+		return ""
+	}
+	return base + server.PathArtifactResolve
 }

@@ -1,0 +1,228 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+
+	crewjam "github.com/crewjam/saml"
+
+	"github.com/samlbridge/samlbridge/attributes"
+	"github.com/samlbridge/samlbridge/audit"
+	"github.com/samlbridge/samlbridge/authncontext"
+	"github.com/samlbridge/samlbridge/itsme"
+	"github.com/samlbridge/samlbridge/metadata"
+	"github.com/samlbridge/samlbridge/saml"
+	"github.com/samlbridge/samlbridge/session"
+)
+
+// login is one SAML login to serve: from a validated AuthnRequest, or
+// unsolicited (IdP-initiated) for an SP that allows it. Its ACS always
+// comes from the SP's metadata.
+type login struct {
+	stage         audit.Stage // StageSSO or StageUnsolicited
+	sp            *metadata.ServiceProvider
+	requestID     string // empty when unsolicited
+	unsolicited   bool
+	acs           crewjam.IndexedEndpoint
+	relayState    string
+	hasRelayState bool
+	forceAuthn    bool
+	isPassive     bool
+	acsIndex      string // AttributeConsumingServiceIndex, as received
+	requested     []saml.RequestedAttribute
+	rac           *authncontext.Requested
+	nameIDPolicy  attributes.NameIDPolicy
+	scoping       *saml.Scoping
+}
+
+// serveLogin decides how to answer l (steps 2–4 of the flow, see doc.go):
+// every check that can fail is done before anything is stored or sent to
+// itsme; then the bridge's SSO session serves it when it can, else the
+// browser goes to itsme.
+func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, log *slog.Logger) {
+	ctx := r.Context()
+	sp := l.sp
+	now := s.cfg.Now()
+	// From here on the ACS is known to be in the SP's metadata, so errors
+	// are answered to it as SAML statuses.
+	answer := func(se *saml.StatusError) {
+		log.Warn("answering with an error status", "status", se)
+		s.record(ctx, audit.Event{Stage: l.stage, Outcome: audit.Failure, Reason: se.Code(), SP: sp.EntityID, RequestID: l.requestID})
+		s.postError(ctx, w, sp, l.acs.Location, l.acs.Binding, l.requestID, l.relayState, l.hasRelayState, se)
+	}
+
+	// Scoping (saml-core §3.4.1.2, §3.4.1.5.1). The bridge never
+	// authenticates anyone itself: every login is proxied to itsme, so
+	// ProxyCount="0" cannot be honoured, and an IDPList must name itsme
+	// or the bridge.
+	if sc := l.scoping; sc != nil {
+		if sc.ProxyCount != nil && *sc.ProxyCount == 0 {
+			answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusProxyCountExceeded,
+				Message: "The identity provider authenticates users through itsme and may not proxy this request."})
+			return
+		}
+		if len(sc.IDPEntries) > 0 && !slices.Contains(sc.IDPEntries, s.cfg.IDP.EntityID) &&
+			(s.cfg.UpstreamIssuer == "" || !slices.Contains(sc.IDPEntries, s.cfg.UpstreamIssuer)) {
+			answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoSupportedIDP,
+				Message: "None of the identity providers in the request's IDPList is available here."})
+			return
+		}
+	}
+
+	var index *int
+	if v := l.acsIndex; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			answer(&saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusRequestUnsupported,
+				Message: "AttributeConsumingServiceIndex is not a valid index.", Err: fmt.Errorf("index %.20q", v)})
+			return
+		}
+		index = &n
+	}
+	profile, err := attributes.ParseProfile(sp.AttributeProfile)
+	if err != nil {
+		answer(&saml.StatusError{Status: saml.StatusResponder, Message: "The identity provider is misconfigured for this application.", Err: err})
+		return
+	}
+	// What the SP asks for: the req-attr extension of the request, else
+	// its metadata's AttributeConsumingService; both when the request
+	// also names a service by index. Names are read in the SP's profile.
+	var wanted attributes.Resolved
+	if len(l.requested) == 0 || index != nil {
+		wanted, err = attributes.RequestedProfile(profile, sp.AttributeConsumingServices, index)
+		if err != nil {
+			answer(&saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusRequestUnsupported,
+				Message: "The requested AttributeConsumingService is not in the SP's metadata.", Err: err})
+			return
+		}
+	}
+	if len(l.requested) > 0 {
+		w := make([]attributes.Wanted, len(l.requested))
+		for i, a := range l.requested {
+			w[i] = attributes.Wanted{Name: a.Name, NameFormat: a.NameFormat, FriendlyName: a.FriendlyName, IsRequired: a.IsRequired}
+		}
+		ext := attributes.RequestedFromNames(profile, w)
+		for _, n := range ext.Names {
+			if !slices.Contains(wanted.Names, n) {
+				wanted.Names = append(wanted.Names, n)
+			}
+		}
+		wanted.Required = append(wanted.Required, ext.Required...)
+		wanted.Unknown = append(wanted.Unknown, ext.Unknown...)
+	}
+	requested := wanted.Names
+	if len(requested) == 0 {
+		requested = sp.DefaultRelease
+	}
+	if len(requested) == 0 {
+		requested = s.cfg.DefaultRelease
+	}
+	release := attributes.Release(requested, sp.AllowedAttributes)
+	if withheld := wanted.Withheld(release); len(withheld) > 0 {
+		log.Info("required attributes withheld: the SP is not allowed them", "attributes", withheld)
+	}
+	if len(wanted.Unknown) > 0 {
+		log.Debug("requested attributes unknown to the contract ignored", "count", len(wanted.Unknown))
+	}
+
+	// RequestedAuthnContext (saml-core §3.3.2.2.1) through the policy table.
+	class, err := s.cfg.AuthnContexts.Resolve(l.rac)
+	switch {
+	case errors.Is(err, authncontext.ErrBadRequest):
+		answer(&saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusRequestUnsupported,
+			Message: "The RequestedAuthnContext is malformed.", Err: err})
+		return
+	case err != nil:
+		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoAuthnContext,
+			Message: "The requested authentication context cannot be provided with itsme.", Err: err})
+		return
+	}
+
+	// NameIDPolicy (saml-core §3.4.1.1, catalogue REQ-14).
+	nameIDFormat, err := attributes.ChooseNameIDFormat(l.nameIDPolicy, sp.EntityID, sp.NameIDFormats, sp.AllowedAttributes)
+	if err != nil {
+		answer(&saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusInvalidNameIDPolicy,
+			Message: "The requested NameID format cannot be provided.", Err: err})
+		return
+	}
+	names := planNames(release, nameIDFormat)
+	service, claims, err := attributes.Plan(names)
+	if err != nil {
+		answer(&saml.StatusError{Status: saml.StatusResponder, Message: "The identity provider could not plan the login.", Err: err})
+		return
+	}
+
+	g := grant{
+		sp: sp, requestID: l.requestID, unsolicited: l.unsolicited,
+		acsURL: l.acs.Location, acsBinding: l.acs.Binding,
+		relayState: l.relayState, hasRelayState: l.hasRelayState,
+		nameIDFormat: nameIDFormat, attributes: release, classRef: class.Ref,
+	}
+	// The bridge's SSO session (off by default) serves the login without
+	// itsme when it already proves everything asked: same or stronger
+	// acr, every claim needed, and no ForceAuthn.
+	if !l.forceAuthn {
+		if sess, sid := s.loadSSOSession(r, now); sess != nil && sess.serves(class.ACR, names) {
+			g.id = sess.identity()
+			log.Info("login served from the SSO session", "authn_context", class.Ref)
+			s.issue(w, r, l.stage, g, sid, sess, log)
+			return
+		}
+	}
+	if l.isPassive {
+		// itsme always needs the user to confirm on the phone, and no
+		// bridge SSO session can serve this request.
+		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoPassive,
+			Message: "The login needs the user to confirm with itsme."})
+		return
+	}
+
+	state, nonce, verifier, err := itsme.NewAuthRequestSecrets(s.cfg.Rand)
+	if err != nil {
+		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
+		return
+	}
+	binding := make([]byte, 32)
+	if _, err := io.ReadFull(s.cfg.Rand, binding); err != nil {
+		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
+		return
+	}
+	bindingValue := base64.RawURLEncoding.EncodeToString(binding)
+	acrValues := []string{class.ACR}
+	authReq := itsme.AuthRequest{State: state, Nonce: nonce, CodeVerifier: verifier, Service: service, Claims: claims,
+		ACRValues: acrValues, ForceLogin: l.forceAuthn}
+	tx := session.Transaction{
+		State: state, Nonce: nonce, CodeVerifier: verifier,
+		BrowserBinding: hashBinding(bindingValue),
+		SPEntityID:     sp.EntityID, RequestID: l.requestID, Unsolicited: l.unsolicited,
+		ACSURL: l.acs.Location, ACSBinding: l.acs.Binding,
+		RelayState: l.relayState, HasRelayState: l.hasRelayState,
+		NameIDFormat: nameIDFormat,
+		Service:      string(service), Attributes: release,
+		ACRValues: acrValues, AuthnContextClassRef: class.Ref,
+		ForceAuthn: l.forceAuthn,
+		Created:    now, Expires: now.Add(s.cfg.FlowTTL),
+	}
+	authURL, err := s.cfg.Upstream.AuthCodeURL(ctx, authReq)
+	if err != nil {
+		answer(statusFromUpstream(err))
+		return
+	}
+	if err := s.cfg.Store.Put(ctx, tx); err != nil {
+		log.Error("storing the transaction failed", "err", err)
+		answer(&saml.StatusError{Status: saml.StatusResponder, Message: "The identity provider is temporarily unavailable.", Err: err})
+		return
+	}
+	s.setFlowCookie(w, state, bindingValue)
+	log.Info("login started", "service", string(service), "attributes", len(release), "authn_context", class.Ref,
+		"force_authn", l.forceAuthn, "unsolicited", l.unsolicited)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
