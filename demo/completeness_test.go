@@ -540,3 +540,55 @@ func TestArtifactBinding(t *testing.T) {
 		}
 	})
 }
+
+// TestAttributeProfilesEndToEnd: an SP on the oid profile gets urn:oid
+// names with NameFormat uri and values in that vocabulary's formats, and
+// may ask for them by those names; an SP on the microsoft profile gets
+// claim URIs.
+func TestAttributeProfilesEndToEnd(t *testing.T) {
+	fs := newFeatureStack(t, Options{ConfigureSP: func(sp *metadata.ServiceProvider) {
+		switch {
+		case strings.HasSuffix(sp.EntityID, "/spa/metadata"):
+			sp.AttributeProfile = "oid"
+		case strings.HasSuffix(sp.EntityID, "/spb/metadata"):
+			sp.AttributeProfile = "microsoft"
+		}
+	}})
+	values := func(a *crewjam.Assertion) map[string]string {
+		out := map[string]string{}
+		for _, st := range a.AttributeStatements {
+			for _, at := range st.Attributes {
+				out[at.Name+" "+at.NameFormat] = at.Values[0].Value
+			}
+		}
+		return out
+	}
+	b := newBrowser(t)
+	// The oid SP asks in its own vocabulary: mail and schacDateOfBirth.
+	u, id := fs.a.authnRequest(fs.base, addRequestedAttributes("urn:oid:0.9.2342.19200300.100.1.3", "urn:oid:1.3.6.1.4.1.25178.1.2.3", "urn:oid:2.5.4.42"), "")
+	got := values(fs.a.accept(mustForm(t, approve(t, b, b.get(u)), fs.a.sp.AcsURL.String()), id))
+	uri := "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
+	for name, want := range map[string]string{
+		"urn:oid:0.9.2342.19200300.100.1.3 " + uri: "test@itsme.be",
+		"urn:oid:1.3.6.1.4.1.25178.1.2.3 " + uri:   "19810424",
+		"urn:oid:2.5.4.42 " + uri:                  "Maxence",
+	} {
+		if got[name] != want {
+			t.Errorf("oid profile: %s = %q, want %q (all: %v)", name, got[name], want, got)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("oid profile released %v, want exactly the three asked for", got)
+	}
+	u, id = fs.b.authnRequest(fs.base, addRequestedAttributes("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"), "")
+	got = values(fs.b.accept(mustForm(t, approve(t, b, b.get(u)), fs.b.sp.AcsURL.String()), id))
+	found := false
+	for k, v := range got {
+		if strings.HasPrefix(k, "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname ") && v == "Maxence" {
+			found = true
+		}
+	}
+	if !found || len(got) != 1 {
+		t.Errorf("microsoft profile released %v, want the givenname claim only", got)
+	}
+}
