@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"time"
@@ -20,7 +21,6 @@ import (
 
 // handleSSO is step 1–4 of the flow (see doc.go).
 func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	req, err := s.cfg.Parser.Parse(r)
 	if err != nil {
 		s.rejectRequest(w, r, err)
@@ -34,19 +34,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	// IssueInstant + MaxAge(), so the marker must live at least that long
 	// (plus a margin).
 	deadline := req.Request.IssueInstant.Add(s.cfg.Parser.MaxAge() + time.Minute)
-	if err := s.cfg.Store.MarkSeen(ctx, "authnreq|"+sp.EntityID+"|"+req.Request.ID, now, deadline); err != nil {
-		ev := audit.Event{Stage: audit.StageSSO, Outcome: audit.Rejected, SP: sp.EntityID, RequestID: req.Request.ID}
-		if errors.Is(err, session.ErrReplay) {
-			log.Warn("AuthnRequest replayed")
-			ev.Reason = reasonReplay
-			s.record(ctx, ev)
-			s.errorPage(w, http.StatusBadRequest, msgReplay, "")
-			return
-		}
-		log.Error("session store unavailable", "err", err)
-		ev.Reason = reasonStoreUnavailable
-		s.record(ctx, ev)
-		s.errorPage(w, http.StatusServiceUnavailable, msgStoreDown, "")
+	if !s.firstUse(w, r, audit.StageSSO, "authnreq", sp.EntityID, req.Request.ID, now, deadline, log) {
 		return
 	}
 
@@ -72,6 +60,30 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Debug("AuthnRequest accepted", "signed", req.Signed)
 	s.serveLogin(w, r, l, log)
+}
+
+// firstUse marks message id from sp as seen until deadline (catalogue
+// REQ-09: replay across nodes). A replay, or a store that cannot tell,
+// gets a local error page and an audit event, and false.
+func (s *Server) firstUse(w http.ResponseWriter, r *http.Request, stage audit.Stage, kind, sp, id string, now, deadline time.Time, log *slog.Logger) bool {
+	ctx := r.Context()
+	err := s.cfg.Store.MarkSeen(ctx, kind+"|"+sp+"|"+id, now, deadline)
+	if err == nil {
+		return true
+	}
+	ev := audit.Event{Stage: stage, Outcome: audit.Rejected, SP: sp, RequestID: id}
+	if errors.Is(err, session.ErrReplay) {
+		log.Warn("message replayed", "kind", kind)
+		ev.Reason = reasonReplay
+		s.record(ctx, ev)
+		s.errorPage(w, http.StatusBadRequest, msgReplay, "")
+		return false
+	}
+	log.Error("session store unavailable", "err", err)
+	ev.Reason = reasonStoreUnavailable
+	s.record(ctx, ev)
+	s.errorPage(w, http.StatusServiceUnavailable, msgStoreDown, "")
+	return false
 }
 
 // planNames is what must be asked of itsme: the released attributes and
