@@ -1,7 +1,12 @@
 package demo
 
 import (
+	"bytes"
+	"compress/flate"
+	"crypto/x509"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +18,7 @@ import (
 	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/samlbridge/samlbridge/internal/samltest"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/server"
@@ -291,6 +297,35 @@ func TestSingleLogout(t *testing.T) {
 			t.Errorf("replayed LogoutRequest: %d at %s", p.status, p.url)
 		}
 	})
+	t.Run("POST binding", func(t *testing.T) {
+		fs, b := setup(t)
+		u, reqID := fs.a.logoutRequest(fs.base, "", nil)
+		// Same request, sent by HTTP-POST with an enveloped signature.
+		q, _ := url.ParseQuery(strings.SplitN(u, "?", 2)[1])
+		raw, err := inflateB64(q.Get("SAMLRequest"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		el, err := samltest.ParseElement(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := (&saml.Signer{Key: fs.a.key, Certs: []*x509.Certificate{fs.a.sp.Certificate}}).SignEnveloped(el)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := samltest.ElementBytes(signed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := b.post(fs.base+server.PathSLO, url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(body)}, "RelayState": {"rs-post"}})
+		if p.url.Path != "/spa/slo" || fs.b.logouts != 1 {
+			t.Fatalf("POST logout ended at %d %s, spb logouts %d (%s)", p.status, p.url, fs.b.logouts, fs.b.lastError)
+		}
+		if f := fs.a.final; f == nil || f.InResponseTo != reqID || f.Status.StatusCode.Value != saml.StatusSuccess || fs.a.finalRelay != "rs-post" {
+			t.Fatalf("LogoutResponse = %+v (RelayState %q)", f, fs.a.finalRelay)
+		}
+	})
 	t.Run("partial", func(t *testing.T) {
 		fs, b := setup(t)
 		fs.b.failNext = true
@@ -397,6 +432,15 @@ func TestUnsolicited(t *testing.T) {
 			t.Errorf("%s: %d at %s, want a local %d page", name, p.status, p.url, tc.status)
 		}
 	}
+}
+
+// inflateB64 decodes a Redirect-binding message parameter.
+func inflateB64(v string) ([]byte, error) {
+	compressed, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(flate.NewReader(bytes.NewReader(compressed)))
 }
 
 func urlEscape(s string) string {
