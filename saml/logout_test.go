@@ -22,7 +22,7 @@ func logoutParser(f *reqFixture) *RequestParser {
 }
 
 // logoutRequestXML is a LogoutRequest from sp, edited by edit.
-func logoutRequestXML(t *testing.T, sp *crewjam.ServiceProvider, edit func(*crewjam.LogoutRequest)) []byte {
+func logoutRequestXML(t testing.TB, sp *crewjam.ServiceProvider, edit func(*crewjam.LogoutRequest)) []byte {
 	t.Helper()
 	lr := &crewjam.LogoutRequest{ID: "_lr-1", Version: "2.0", IssueInstant: time.Now(), Destination: testSLOURL,
 		Issuer:       &crewjam.Issuer{Value: sp.EntityID},
@@ -34,7 +34,7 @@ func logoutRequestXML(t *testing.T, sp *crewjam.ServiceProvider, edit func(*crew
 	return elementBytes(t, lr.Element())
 }
 
-func sloRedirect(t *testing.T, field string, data []byte, relay string, sign bool, sp *crewjam.ServiceProvider) *http.Request {
+func sloRedirect(t testing.TB, field string, data []byte, relay string, sign bool, sp *crewjam.ServiceProvider) *http.Request {
 	t.Helper()
 	q := field + "=" + url.QueryEscape(base64.StdEncoding.EncodeToString(deflate(t, data)))
 	if relay != "" {
@@ -155,4 +155,40 @@ func TestEncodeRoundTrip(t *testing.T) {
 	if _, err := idp.Encode(el, crewjam.HTTPRedirectBinding, testSLOURL, "SAMLRequest", "", false, SignatureRSASHA1, false); err == nil {
 		t.Error("RSA-SHA1 redirect signature without the legacy mark")
 	}
+}
+
+// FuzzParseLogout: whatever reaches the SLO endpoint (a Redirect query or
+// a POST body), ParseLogout never panics and refuses with a
+// *RequestError, or accepts only a message signed by a registered SP.
+func FuzzParseLogout(f *testing.F) {
+	fx, err := reqFixtureOnce()
+	if err != nil {
+		f.Fatal(err)
+	}
+	p := logoutParser(fx)
+	signed := sloRedirect(f, "SAMLRequest", logoutRequestXML(f, fx.optional, nil), "rs", true, fx.optional)
+	f.Add(signed.URL.RawQuery, false)
+	f.Add("SAMLResponse=AAAA&RelayState=x", false)
+	f.Add("SAMLRequest="+url.QueryEscape(base64.StdEncoding.EncodeToString([]byte("<samlp:LogoutRequest/>"))), true)
+	f.Fuzz(func(t *testing.T, data string, post bool) {
+		var r *http.Request
+		if post {
+			r = httptest.NewRequest(http.MethodPost, testSLOURL, strings.NewReader(data))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		} else {
+			r = httptest.NewRequest(http.MethodGet, testSLOURL, nil)
+			r.URL.RawQuery = data
+		}
+		m, err := p.ParseLogout(r)
+		if err != nil {
+			var re *RequestError
+			if !errors.As(err, &re) {
+				t.Fatalf("error %v is not a *RequestError", err)
+			}
+			return
+		}
+		if m.SP == nil || (m.Request == nil) == (m.Response == nil) {
+			t.Fatalf("accepted a message without an SP or with both or neither kind: %+v", m)
+		}
+	})
 }
