@@ -178,15 +178,11 @@ func soapFault(code string, reason, cause error) *ArtifactResolveError {
 
 // MaxAge returns how long after its IssueInstant a request may still be
 // accepted: a replay cache entry for its ID must live at least this long.
-func (p *ArtifactResolveParser) MaxAge() time.Duration {
-	skew, age := p.MaxClockSkew, p.MaxRequestAge
-	if skew <= 0 {
-		skew = DefaultMaxClockSkew
-	}
-	if age <= 0 {
-		age = DefaultMaxRequestAge
-	}
-	return age + skew
+func (p *ArtifactResolveParser) MaxAge() time.Duration { return p.window().maxAge() }
+
+// window is the IssueInstant window of p's requests.
+func (p *ArtifactResolveParser) window() issueWindow {
+	return issueWindow{skew: p.MaxClockSkew, age: p.MaxRequestAge}
 }
 
 // Parse validates a SOAP ArtifactResolve, in this order: content type and
@@ -244,12 +240,9 @@ func (p *ArtifactResolveParser) Parse(r *http.Request) (*ArtifactResolve, error)
 		}
 		return &ArtifactResolveError{Reason: reason, InResponseTo: rd.id, SP: sp, Status: st, Err: cause}
 	}
-	sp, err := p.Registry.ServiceProvider(r.Context(), rd.issuer)
-	if errors.Is(err, metadata.ErrUnknownServiceProvider) {
-		return nil, refuse(ErrUnknownSP, nil, err)
-	}
-	if err != nil {
-		return nil, refuse(ErrRegistryUnavailable, nil, err)
+	sp, reason, err := lookupSP(r.Context(), p.Registry, rd.issuer)
+	if reason != nil {
+		return nil, refuse(reason, nil, err)
 	}
 	// saml-core §3.5.1 says SHOULD; the bridge requires it: the signature
 	// is what proves the SP is the one the artifact was issued to.
@@ -274,15 +267,8 @@ func (p *ArtifactResolveParser) Parse(r *http.Request) (*ArtifactResolve, error)
 	if p.Now != nil {
 		now = p.Now()
 	}
-	skew := p.MaxClockSkew
-	if skew <= 0 {
-		skew = DefaultMaxClockSkew
-	}
-	switch {
-	case out.IssueInstant.After(now.Add(skew)):
-		return nil, refuse(ErrStaleRequest, sp, fmt.Errorf("IssueInstant %s is in the future", out.IssueInstant.UTC().Format(time.RFC3339)))
-	case out.IssueInstant.Before(now.Add(-p.MaxAge())):
-		return nil, refuse(ErrStaleRequest, sp, fmt.Errorf("IssueInstant %s is too old", out.IssueInstant.UTC().Format(time.RFC3339)))
+	if err := p.window().check(out.IssueInstant, now); err != nil {
+		return nil, refuse(ErrStaleRequest, sp, err)
 	}
 	return out, nil
 }

@@ -51,16 +51,7 @@ func (p *RequestParser) ParseLogout(r *http.Request) (*LogoutMessage, error) {
 	if p.Registry == nil || p.SLOURL == "" {
 		return nil, errors.New("saml: RequestParser has no Registry or SLOURL")
 	}
-	var in *inbound
-	var err error
-	switch r.Method {
-	case http.MethodGet:
-		in, err = p.readRedirect(r, paramRequest, paramResponse)
-	case http.MethodPost:
-		in, err = p.readPost(r, paramRequest, paramResponse)
-	default:
-		return nil, &RequestError{Reason: ErrUnsupportedBinding, Message: msgMethod, Err: fmt.Errorf("method %s", quote(r.Method)), status: http.StatusMethodNotAllowed}
-	}
+	in, err := p.read(r, paramRequest, paramResponse)
 	if err != nil {
 		return nil, err
 	}
@@ -72,12 +63,9 @@ func (p *RequestParser) ParseLogout(r *http.Request) (*LogoutMessage, error) {
 	if err != nil {
 		return nil, reject(ErrMalformedRequest, err)
 	}
-	sp, err := p.Registry.ServiceProvider(r.Context(), rd.issuer)
-	if errors.Is(err, metadata.ErrUnknownServiceProvider) {
-		return nil, reject(ErrUnknownSP, err)
-	}
-	if err != nil {
-		return nil, reject(ErrRegistryUnavailable, err)
+	sp, reason, err := lookupSP(r.Context(), p.Registry, rd.issuer)
+	if reason != nil {
+		return nil, reject(reason, err)
 	}
 	verified, _, err := p.checkSignature(in, rd, sp, true)
 	if err != nil {
@@ -117,12 +105,8 @@ func (p *RequestParser) ParseLogout(r *http.Request) (*LogoutMessage, error) {
 	if destination != p.SLOURL {
 		return nil, reject(ErrDestination, fmt.Errorf("Destination %s is not the SLO URL", quote(destination)))
 	}
-	now := p.now()
-	switch {
-	case issueInstant.After(now.Add(p.maxClockSkew())):
-		return nil, reject(ErrStaleRequest, errors.New("IssueInstant is in the future"))
-	case issueInstant.Before(now.Add(-p.MaxAge())):
-		return nil, reject(ErrStaleRequest, errors.New("IssueInstant is too old"))
+	if err := p.window().check(issueInstant, p.now()); err != nil {
+		return nil, reject(ErrStaleRequest, err)
 	}
 	if out.HasRelayState {
 		if err := checkRelayState(out.RelayState); err != nil {

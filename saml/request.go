@@ -211,7 +211,12 @@ func xsBoolean(v string) (bool, error) {
 // MaxAge returns how long after its IssueInstant a request may still be
 // accepted (MaxRequestAge plus MaxClockSkew, with defaults applied): a
 // replay cache entry for the request ID must live at least this long.
-func (p *RequestParser) MaxAge() time.Duration { return p.maxRequestAge() + p.maxClockSkew() }
+func (p *RequestParser) MaxAge() time.Duration { return p.window().maxAge() }
+
+// window is the IssueInstant window of p's messages.
+func (p *RequestParser) window() issueWindow {
+	return issueWindow{skew: p.MaxClockSkew, age: p.MaxRequestAge}
+}
 
 // Parse validates an AuthnRequest, in this order (architecture §3.3):
 // method and size caps, duplicate parameters, base64 and (Redirect) a
@@ -239,17 +244,21 @@ func (p *RequestParser) Parse(r *http.Request) (*AuthnRequest, error) {
 	return req, nil
 }
 
-func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
-	var in *inbound
-	var err error
+// read decodes a message by the binding its method names: GET is
+// HTTP-Redirect, POST is HTTP-POST. fields are the message parameters
+// accepted (default SAMLRequest).
+func (p *RequestParser) read(r *http.Request, fields ...string) (*inbound, error) {
 	switch r.Method {
 	case http.MethodGet:
-		in, err = p.readRedirect(r)
+		return p.readRedirect(r, fields...)
 	case http.MethodPost:
-		in, err = p.readPost(r)
-	default:
-		return nil, &RequestError{Reason: ErrUnsupportedBinding, Message: msgMethod, Err: fmt.Errorf("method %s", quote(r.Method)), status: http.StatusMethodNotAllowed}
+		return p.readPost(r, fields...)
 	}
+	return nil, &RequestError{Reason: ErrUnsupportedBinding, Message: msgMethod, Err: fmt.Errorf("method %s", quote(r.Method)), status: http.StatusMethodNotAllowed}
+}
+
+func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
+	in, err := p.read(r)
 	if err != nil {
 		return nil, err
 	}
@@ -258,12 +267,9 @@ func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
 	if err != nil {
 		return nil, reject(ErrMalformedRequest, err)
 	}
-	sp, err := p.Registry.ServiceProvider(r.Context(), rd.issuer)
-	if errors.Is(err, metadata.ErrUnknownServiceProvider) {
-		return nil, reject(ErrUnknownSP, err)
-	}
-	if err != nil {
-		return nil, reject(ErrRegistryUnavailable, err)
+	sp, reason, err := lookupSP(r.Context(), p.Registry, rd.issuer)
+	if reason != nil {
+		return nil, reject(reason, err)
 	}
 
 	verified, signed, err := p.checkSignature(in, rd, sp, sp.AuthnRequestsSigned || p.WantAuthnRequestsSigned)
@@ -364,12 +370,8 @@ func (p *RequestParser) checkSemantics(out *AuthnRequest) error {
 		return reject(ErrDestination, fmt.Errorf("Destination %s is not the SSO URL", quote(req.Destination)))
 	}
 	// Catalogue REQ-08, G4: neither too old nor in the future.
-	now := p.now()
-	switch {
-	case req.IssueInstant.After(now.Add(p.maxClockSkew())):
-		return reject(ErrStaleRequest, fmt.Errorf("IssueInstant %s is in the future", req.IssueInstant.UTC().Format(time.RFC3339)))
-	case req.IssueInstant.Before(now.Add(-p.MaxAge())):
-		return reject(ErrStaleRequest, fmt.Errorf("IssueInstant %s is too old", req.IssueInstant.UTC().Format(time.RFC3339)))
+	if err := p.window().check(req.IssueInstant, p.now()); err != nil {
+		return reject(ErrStaleRequest, err)
 	}
 	// SAML core §3.4.1; catalogue REQ-03/04/05.
 	var index *int
@@ -427,20 +429,6 @@ func (p *RequestParser) now() time.Time {
 		return p.Now()
 	}
 	return time.Now()
-}
-
-func (p *RequestParser) maxClockSkew() time.Duration {
-	if p.MaxClockSkew > 0 {
-		return p.MaxClockSkew
-	}
-	return DefaultMaxClockSkew
-}
-
-func (p *RequestParser) maxRequestAge() time.Duration {
-	if p.MaxRequestAge > 0 {
-		return p.MaxRequestAge
-	}
-	return DefaultMaxRequestAge
 }
 
 func (p *RequestParser) maxBodyBytes() int64 {
