@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -59,18 +58,9 @@ type logoutChain struct {
 // handleSLO receives SP-initiated LogoutRequests and the LogoutResponses
 // of the participants the bridge asked to log out.
 func (s *Server) handleSLO(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	msg, err := s.cfg.Parser.ParseLogout(r)
 	if err != nil {
-		s.record(ctx, audit.Event{Stage: audit.StageLogout, Outcome: audit.Rejected, Reason: requestReason(err)})
-		var re *saml.RequestError
-		if errors.As(err, &re) {
-			s.log.Warn("logout message rejected", "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))
-			s.errorPage(w, re.HTTPStatus(), re.Message, "")
-			return
-		}
-		s.log.Warn("logout message rejected", "err", truncate(err.Error(), 300))
-		s.errorPage(w, http.StatusBadRequest, msgBadRequest, "")
+		s.rejectRequest(w, r, audit.StageLogout, err)
 		return
 	}
 	sp := msg.SP

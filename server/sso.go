@@ -23,7 +23,7 @@ import (
 func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	req, err := s.cfg.Parser.Parse(r)
 	if err != nil {
-		s.rejectRequest(w, r, err)
+		s.rejectRequest(w, r, audit.StageSSO, err)
 		return
 	}
 	sp := req.SP
@@ -100,15 +100,15 @@ func planNames(release []string, nameIDFormat string) []string {
 
 // rejectRequest shows the local error page for a request that failed
 // validation. Nothing is sent to any ACS.
-func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, err error) {
-	s.record(r.Context(), audit.Event{Stage: audit.StageSSO, Outcome: audit.Rejected, Reason: requestReason(err)})
+func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, stage audit.Stage, err error) {
+	s.record(r.Context(), audit.Event{Stage: stage, Outcome: audit.Rejected, Reason: requestReason(err)})
 	var re *saml.RequestError
 	if errors.As(err, &re) {
-		s.log.Warn("AuthnRequest rejected", "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))
+		s.log.Warn("SAML message rejected", "stage", stage, "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))
 		s.errorPage(w, re.HTTPStatus(), re.Message, "")
 		return
 	}
-	s.log.Warn("AuthnRequest rejected", "err", truncate(err.Error(), 300))
+	s.log.Warn("SAML message rejected", "stage", stage, "err", truncate(err.Error(), 300))
 	s.errorPage(w, http.StatusBadRequest, msgBadRequest, "")
 }
 
