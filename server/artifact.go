@@ -109,9 +109,9 @@ type artifactRecord struct {
 
 // acsTarget is where and how a Response goes: a metadata-validated ACS.
 type acsTarget struct {
-	// sp, when known, is checked to still list url with binding.
+	// sp is the SP the ACS was chosen from; it is checked to still list
+	// url with binding.
 	sp            *metadata.ServiceProvider
-	spEntityID    string
 	url           string
 	binding       string // HTTP-POST (or empty) or HTTP-Artifact
 	relayState    string
@@ -138,7 +138,7 @@ func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t a
 		s.errorPage(w, http.StatusBadRequest, msgArtifactOff, "")
 		return
 	}
-	if t.sp != nil && !t.sp.HasACS(t.url, crewjam.HTTPArtifactBinding) {
+	if !t.sp.HasACS(t.url, crewjam.HTTPArtifactBinding) {
 		log.Warn("the SP's HTTP-Artifact ACS disappeared from its metadata during the login")
 		s.errorPage(w, http.StatusBadRequest, msgSPGone, "")
 		return
@@ -149,7 +149,7 @@ func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t a
 		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
 		return
 	}
-	rec, err := json.Marshal(artifactRecord{SP: t.spEntityID, Message: resp})
+	rec, err := json.Marshal(artifactRecord{SP: t.sp.EntityID, Message: resp})
 	if err != nil {
 		log.Error("encoding the artifact record failed", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")

@@ -73,11 +73,8 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusBadRequest, msgSPGone, reasonSPGone, &tx)
 		return
 	}
-	answer := func(se *saml.StatusError) {
-		log.Warn("answering with an error status", "status", se)
-		s.record(ctx, audit.Event{Stage: audit.StageCallback, Outcome: audit.Failure, Reason: se.Code(), SP: sp.EntityID, RequestID: tx.RequestID})
-		s.postError(ctx, w, sp, tx.ACSURL, tx.ACSBinding, tx.RequestID, tx.RelayState, tx.HasRelayState, se)
-	}
+	target := acsTarget{sp: sp, url: tx.ACSURL, binding: tx.ACSBinding, relayState: tx.RelayState, hasRelayState: tx.HasRelayState}
+	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, audit.StageCallback, target, tx.RequestID, se) }
 	if iss, ok := q["iss"]; ok && s.cfg.UpstreamIssuer != "" && iss[0] != s.cfg.UpstreamIssuer {
 		// RFC 9207 §2.4: an authorization response from another issuer
 		// is a mix-up attack; its code must not be redeemed here.
@@ -125,9 +122,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := grant{
-		sp: sp, requestID: tx.RequestID, unsolicited: tx.Unsolicited,
-		acsURL: tx.ACSURL, acsBinding: tx.ACSBinding,
-		relayState: tx.RelayState, hasRelayState: tx.HasRelayState,
+		to: target, requestID: tx.RequestID, unsolicited: tx.Unsolicited,
 		nameIDFormat: tx.NameIDFormat, attributes: tx.Attributes, classRef: tx.AuthnContextClassRef,
 		id: id,
 	}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"log/slog"
 	"net/http"
 
+	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/itsme"
-	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 )
 
@@ -48,19 +49,21 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, message, ref strin
 	_ = errorTemplate.Execute(w, struct{ Message, Ref string }{message, ref})
 }
 
-// postError answers a validated request with a signed error Response. If
-// even that fails, a local page is shown.
-// The ACS and its binding were chosen from sp's metadata when the login
-// started.
-func (s *Server) postError(ctx context.Context, w http.ResponseWriter, sp *metadata.ServiceProvider, acs, binding, inResponseTo, relayState string, hasRelayState bool, se *saml.StatusError) {
-	resp, err := s.cfg.IDP.BuildErrorResponse(saml.ErrorParams{SPEntityID: sp.EntityID, ACSURL: acs, InResponseTo: inResponseTo, Status: se,
-		SignatureMethod: sp.SignatureAlgorithm, AllowSHA1: sp.LegacySHA1})
+// postError answers a validated request at t, the ACS chosen from the
+// SP's metadata when the login started, with a signed error Response,
+// and logs and audits the failure at stage. If even that fails, a local
+// page is shown.
+func (s *Server) postError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, stage audit.Stage, t acsTarget, inResponseTo string, se *saml.StatusError) {
+	log.Warn("answering with an error status", "status", se)
+	s.record(ctx, audit.Event{Stage: stage, Outcome: audit.Failure, Reason: se.Code(), SP: t.sp.EntityID, RequestID: inResponseTo})
+	resp, err := s.cfg.IDP.BuildErrorResponse(saml.ErrorParams{SPEntityID: t.sp.EntityID, ACSURL: t.url, InResponseTo: inResponseTo, Status: se,
+		SignatureMethod: t.sp.SignatureAlgorithm, AllowSHA1: t.sp.LegacySHA1})
 	if err != nil {
 		s.log.Error("building the error response failed", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
 		return
 	}
-	s.deliverResponse(ctx, w, acsTarget{sp: sp, spEntityID: sp.EntityID, url: acs, binding: binding, relayState: relayState, hasRelayState: hasRelayState}, resp, s.log)
+	s.deliverResponse(ctx, w, t, resp, log)
 }
 
 // statusFromUpstream maps an itsme failure to the SAML status the SP gets

@@ -7,24 +7,20 @@ import (
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/itsme"
-	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 )
 
 // grant is a login that succeeded: what the SP asked for and who itsme
 // (or the bridge's SSO session) proved the user to be.
 type grant struct {
-	sp            *metadata.ServiceProvider
-	requestID     string
-	unsolicited   bool
-	acsURL        string
-	acsBinding    string
-	relayState    string
-	hasRelayState bool
-	nameIDFormat  string
-	attributes    []string
-	classRef      string
-	id            *itsme.Identity
+	// to is the SP and the ACS (from its metadata) to answer at.
+	to           acsTarget
+	requestID    string
+	unsolicited  bool
+	nameIDFormat string
+	attributes   []string
+	classRef     string
+	id           *itsme.Identity
 }
 
 // issue answers a successful login: it builds the signed (and, when the SP
@@ -33,12 +29,8 @@ type grant struct {
 // delivers the Response to the metadata-validated ACS.
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, stage audit.Stage, g grant, sid string, sess *ssoSession, log *slog.Logger) {
 	ctx := r.Context()
-	sp, id := g.sp, g.id
-	answer := func(se *saml.StatusError) {
-		log.Warn("answering with an error status", "status", se)
-		s.record(ctx, audit.Event{Stage: stage, Outcome: audit.Failure, Reason: se.Code(), SP: sp.EntityID, RequestID: g.requestID})
-		s.postError(ctx, w, sp, g.acsURL, g.acsBinding, g.requestID, g.relayState, g.hasRelayState, se)
-	}
+	sp, id := g.to.sp, g.id
+	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, stage, g.to, g.requestID, se) }
 	classRef := g.classRef
 	if classRef == "" {
 		classRef = s.cfg.AuthnContexts.Default
@@ -72,7 +64,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, stage audit.Stage
 	attrs := attributes.MapProfile(profile, id.Subject, id.Claims, g.attributes)
 	params := saml.ResponseParams{
 		SPEntityID:   sp.EntityID,
-		ACSURL:       g.acsURL,
+		ACSURL:       g.to.url,
 		InResponseTo: g.requestID,
 		Unsolicited:  g.unsolicited,
 		NameID: saml.NameID{
@@ -113,6 +105,5 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, stage audit.Stage
 	log.Info("login completed", "upstream", id, "released", names, "encrypted", params.EncryptTo != nil, "from_session", stage != audit.StageCallback)
 	s.record(ctx, audit.Event{Stage: stage, Outcome: audit.Success, Reason: reasonOK, SP: sp.EntityID, RequestID: g.requestID,
 		Subject: audit.Pseudonym(s.auditKey, id.Issuer, id.Subject), Attributes: names, AuthnContext: classRef, Encrypted: params.EncryptTo != nil})
-	s.deliverResponse(ctx, w, acsTarget{sp: sp, spEntityID: sp.EntityID, url: g.acsURL, binding: g.acsBinding,
-		relayState: g.relayState, hasRelayState: g.hasRelayState}, resp, log)
+	s.deliverResponse(ctx, w, g.to, resp, log)
 }

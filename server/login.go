@@ -51,11 +51,8 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 	now := s.cfg.Now()
 	// From here on the ACS is known to be in the SP's metadata, so errors
 	// are answered to it as SAML statuses.
-	answer := func(se *saml.StatusError) {
-		log.Warn("answering with an error status", "status", se)
-		s.record(ctx, audit.Event{Stage: l.stage, Outcome: audit.Failure, Reason: se.Code(), SP: sp.EntityID, RequestID: l.requestID})
-		s.postError(ctx, w, sp, l.acs.Location, l.acs.Binding, l.requestID, l.relayState, l.hasRelayState, se)
-	}
+	target := acsTarget{sp: sp, url: l.acs.Location, binding: l.acs.Binding, relayState: l.relayState, hasRelayState: l.hasRelayState}
+	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, l.stage, target, l.requestID, se) }
 
 	// Scoping (saml-core §3.4.1.2, §3.4.1.5.1). The bridge never
 	// authenticates anyone itself: every login is proxied to itsme, so
@@ -159,9 +156,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 	}
 
 	g := grant{
-		sp: sp, requestID: l.requestID, unsolicited: l.unsolicited,
-		acsURL: l.acs.Location, acsBinding: l.acs.Binding,
-		relayState: l.relayState, hasRelayState: l.hasRelayState,
+		to: target, requestID: l.requestID, unsolicited: l.unsolicited,
 		nameIDFormat: nameIDFormat, attributes: release, classRef: class.Ref,
 	}
 	// The bridge's SSO session (off by default) serves the login without
