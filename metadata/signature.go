@@ -7,6 +7,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/samlbridge/samlbridge/internal/xmlsig"
 )
 
 // ErrSignature means a metadata document's signature is missing, has a
@@ -14,28 +16,8 @@ import (
 // certificate. Errors from VerifySignature wrap it and ErrInvalidMetadata.
 var ErrSignature = errors.New("metadata: signature not valid")
 
-// Algorithms accepted in a metadata signature (catalogue SIG-04, MD-01).
-// goxmldsig has no allow-list of its own and accepts SHA-1 (G11), so
-// everything else is refused before it runs.
-var (
-	mdSignatureMethods = map[string]bool{
-		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": true,
-		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": true,
-		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": true,
-	}
-	mdDigestMethods = map[string]bool{
-		"http://www.w3.org/2001/04/xmlenc#sha256":       true,
-		"http://www.w3.org/2001/04/xmldsig-more#sha384": true,
-		"http://www.w3.org/2001/04/xmlenc#sha512":       true,
-	}
-)
-
-const (
-	mdAlgExcC14N   = string(dsig.CanonicalXML10ExclusiveAlgorithmId)
-	mdAlgEnveloped = string(dsig.EnvelopedSignatureAltorithmId)
-	// maxMetadataIDLen bounds the root's ID attribute.
-	maxMetadataIDLen = 256
-)
+// maxMetadataIDLen bounds the root's ID attribute.
+const maxMetadataIDLen = 256
 
 // VerifySignature verifies the enveloped XML signature on the root element
 // of a metadata document (an md:EntityDescriptor or md:EntitiesDescriptor)
@@ -98,28 +80,20 @@ func verifySignature(data []byte, trusted []*x509.Certificate) ([]byte, error) {
 	if err := checkMetadataSignatureShape(root); err != nil {
 		return nil, err
 	}
-	var errs []error
-	for _, cert := range trusted {
-		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}})
-		ctx.IdAttribute = "ID"
-		ctx.Clock = dsig.NewFakeClockAt(cert.NotBefore)
-		verified, err := ctx.Validate(root)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if verified.Tag != root.Tag || verified.NamespaceURI() != nsMetadata {
-			return nil, fmt.Errorf("the verified element is %.60q, not the root", verified.Tag)
-		}
-		out := etree.NewDocument()
-		out.SetRoot(verified)
-		b, err := out.WriteToBytes()
-		if err != nil {
-			return nil, fmt.Errorf("serialising the verified element: %w", err)
-		}
-		return b, nil
+	verified, err := xmlsig.Verify(root, trusted)
+	if err != nil {
+		return nil, fmt.Errorf("the signature does not verify with any of the %d trusted certificate(s): %w", len(trusted), err)
 	}
-	return nil, fmt.Errorf("the signature does not verify with any of the %d trusted certificate(s): %w", len(trusted), errors.Join(errs...))
+	if verified.Tag != root.Tag || verified.NamespaceURI() != nsMetadata {
+		return nil, fmt.Errorf("the verified element is %.60q, not the root", verified.Tag)
+	}
+	out := etree.NewDocument()
+	out.SetRoot(verified)
+	b, err := out.WriteToBytes()
+	if err != nil {
+		return nil, fmt.Errorf("serialising the verified element: %w", err)
+	}
+	return b, nil
 }
 
 // checkMetadataSignatureShape enforces the shape documented on
@@ -161,23 +135,23 @@ func checkMetadataSignatureShape(root *etree.Element) error {
 	if attrErr != nil {
 		return attrErr
 	}
-	parts, err := childrenByTag(sig, map[string]int{"SignedInfo": 1, "SignatureValue": 1, "KeyInfo": 0})
+	parts, err := xmlsig.Children(sig, map[string]int{"SignedInfo": 1, "SignatureValue": 1, "KeyInfo": 0})
 	if err != nil {
 		return fmt.Errorf("Signature: %w", err)
 	}
-	si, err := childrenByTag(parts["SignedInfo"][0], map[string]int{"CanonicalizationMethod": 1, "SignatureMethod": 1, "Reference": 1})
+	si, err := xmlsig.Children(parts["SignedInfo"][0], map[string]int{"CanonicalizationMethod": 1, "SignatureMethod": 1, "Reference": 1})
 	if err != nil {
 		return fmt.Errorf("SignedInfo: %w", err)
 	}
 	cm := si["CanonicalizationMethod"][0]
-	if alg, _ := unqualifiedAttr(cm, "Algorithm"); alg != mdAlgExcC14N {
+	if alg, _ := unqualifiedAttr(cm, "Algorithm"); alg != xmlsig.ExcC14N {
 		return fmt.Errorf("CanonicalizationMethod %.100q, want exclusive c14n", alg)
 	}
 	if err := onlyInclusiveNamespaces(cm); err != nil {
 		return fmt.Errorf("CanonicalizationMethod: %w", err)
 	}
 	sm := si["SignatureMethod"][0]
-	if alg, _ := unqualifiedAttr(sm, "Algorithm"); !mdSignatureMethods[alg] {
+	if alg, _ := unqualifiedAttr(sm, "Algorithm"); !xmlsig.SignatureMethodAllowed(alg) {
 		return fmt.Errorf("SignatureMethod %.100q is not allowed (RSA-SHA256 or stronger)", alg)
 	}
 	if len(sm.ChildElements()) > 0 {
@@ -187,22 +161,22 @@ func checkMetadataSignatureShape(root *etree.Element) error {
 	if uri, ok := unqualifiedAttr(ref, "URI"); !ok || uri != "#"+id {
 		return fmt.Errorf("Reference URI %.100q, want %.100q", uri, "#"+id)
 	}
-	rp, err := childrenByTag(ref, map[string]int{"Transforms": 1, "DigestMethod": 1, "DigestValue": 1})
+	rp, err := xmlsig.Children(ref, map[string]int{"Transforms": 1, "DigestMethod": 1, "DigestValue": 1})
 	if err != nil {
 		return fmt.Errorf("Reference: %w", err)
 	}
-	if alg, _ := unqualifiedAttr(rp["DigestMethod"][0], "Algorithm"); !mdDigestMethods[alg] {
+	if alg, _ := unqualifiedAttr(rp["DigestMethod"][0], "Algorithm"); !xmlsig.DigestMethodAllowed(alg) {
 		return fmt.Errorf("DigestMethod %.100q is not allowed (SHA-256 or stronger)", alg)
 	}
-	tr, err := childrenByTag(rp["Transforms"][0], map[string]int{"Transform": 2})
+	tr, err := xmlsig.Children(rp["Transforms"][0], map[string]int{"Transform": 2})
 	if err != nil {
 		return fmt.Errorf("Transforms: %w", err)
 	}
 	ts := tr["Transform"]
-	if alg, _ := unqualifiedAttr(ts[0], "Algorithm"); alg != mdAlgEnveloped || len(ts[0].ChildElements()) > 0 {
+	if alg, _ := unqualifiedAttr(ts[0], "Algorithm"); alg != xmlsig.Enveloped || len(ts[0].ChildElements()) > 0 {
 		return fmt.Errorf("first transform %.100q, want the bare enveloped-signature transform", alg)
 	}
-	if alg, _ := unqualifiedAttr(ts[1], "Algorithm"); alg != mdAlgExcC14N {
+	if alg, _ := unqualifiedAttr(ts[1], "Algorithm"); alg != xmlsig.ExcC14N {
 		return fmt.Errorf("second transform %.100q, want exclusive c14n", alg)
 	}
 	if err := onlyInclusiveNamespaces(ts[1]); err != nil {
@@ -215,34 +189,11 @@ func checkMetadataSignatureShape(root *etree.Element) error {
 // element, nothing but ec:InclusiveNamespaces.
 func onlyInclusiveNamespaces(el *etree.Element) error {
 	for _, c := range el.ChildElements() {
-		if c.Tag != "InclusiveNamespaces" || c.NamespaceURI() != mdAlgExcC14N {
+		if c.Tag != "InclusiveNamespaces" || c.NamespaceURI() != xmlsig.ExcC14N {
 			return fmt.Errorf("unexpected element %.60q", c.Tag)
 		}
 	}
 	return nil
-}
-
-// childrenByTag groups el's child elements by tag. Every child must be in
-// the DSig namespace and named in want; want[tag] > 0 is the exact count
-// required, 0 means at most one.
-func childrenByTag(el *etree.Element, want map[string]int) (map[string][]*etree.Element, error) {
-	out := make(map[string][]*etree.Element, len(want))
-	for _, c := range el.ChildElements() {
-		if _, ok := want[c.Tag]; !ok || c.NamespaceURI() != dsig.Namespace {
-			return nil, fmt.Errorf("unexpected element %.60q", c.Tag)
-		}
-		out[c.Tag] = append(out[c.Tag], c)
-	}
-	for tag, n := range want {
-		got := len(out[tag])
-		switch {
-		case n > 0 && got != n:
-			return nil, fmt.Errorf("%d %s elements, want %d", got, tag, n)
-		case n == 0 && got > 1:
-			return nil, fmt.Errorf("%d %s elements, want at most one", got, tag)
-		}
-	}
-	return out, nil
 }
 
 // unqualifiedAttr returns the value of the attribute key without a

@@ -6,30 +6,13 @@ import (
 	"fmt"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/samlbridge/samlbridge/internal/xmlsig"
 )
 
-// Algorithms accepted in an enveloped AuthnRequest signature (catalogue
-// SIG-04, SIG-09). Everything else, SHA-1 and HMAC included, is refused
-// before goxmldsig runs: goxmldsig has no allow-list of its own (G11).
-var (
-	postSignatureMethods = map[string]bool{
-		SignatureRSASHA256: true,
-		SignatureRSASHA384: true,
-		SignatureRSASHA512: true,
-	}
-	postDigestMethods = map[string]bool{
-		"http://www.w3.org/2001/04/xmlenc#sha256":       true,
-		"http://www.w3.org/2001/04/xmldsig-more#sha384": true,
-		"http://www.w3.org/2001/04/xmlenc#sha512":       true,
-	}
-)
-
-const (
-	algExcC14N    = string(dsig.CanonicalXML10ExclusiveAlgorithmId)
-	algEnveloped  = string(dsig.EnvelopedSignatureAltorithmId)
-	maxTransforms = 2
-)
+// maxTransforms bounds a Reference's transforms: enveloped-signature and
+// exclusive c14n.
+const maxTransforms = 2
 
 // verifyPostSignature verifies the enveloped signature of a POST
 // AuthnRequest and returns the element goxmldsig verified: the caller must
@@ -53,18 +36,11 @@ func verifyPostSignature(rd *requestDoc, certs []*x509.Certificate) (*etree.Elem
 	if len(certs) == 0 {
 		return nil, errors.New("the SP has no signing certificate in its metadata")
 	}
-	var errs []error
-	for _, cert := range certs {
-		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}})
-		ctx.IdAttribute = "ID"
-		ctx.Clock = dsig.NewFakeClockAt(cert.NotBefore)
-		verified, err := ctx.Validate(rd.root)
-		if err == nil {
-			return verified, nil
-		}
-		errs = append(errs, err)
+	verified, err := xmlsig.Verify(rd.root, certs)
+	if err != nil {
+		return nil, fmt.Errorf("the signature does not verify with any of the SP's %d signing certificate(s): %w", len(certs), err)
 	}
-	return nil, fmt.Errorf("the signature does not verify with any of the SP's %d signing certificate(s): %w", len(certs), errors.Join(errs...))
+	return verified, nil
 }
 
 func checkSignatureShape(rd *requestDoc) error {
@@ -78,19 +54,19 @@ func checkSignatureShape(rd *requestDoc) error {
 	if kids := rd.root.ChildElements(); len(kids) < 2 || kids[1] != sig {
 		return errors.New("the ds:Signature does not directly follow the Issuer")
 	}
-	parts, err := dsigChildren(sig, map[string]int{"SignedInfo": 1, "SignatureValue": 1, "KeyInfo": 0})
+	parts, err := xmlsig.Children(sig, map[string]int{"SignedInfo": 1, "SignatureValue": 1, "KeyInfo": 0})
 	if err != nil {
 		return fmt.Errorf("Signature: %w", err)
 	}
-	si, err := dsigChildren(parts["SignedInfo"][0], map[string]int{"CanonicalizationMethod": 1, "SignatureMethod": 1, "Reference": 1})
+	si, err := xmlsig.Children(parts["SignedInfo"][0], map[string]int{"CanonicalizationMethod": 1, "SignatureMethod": 1, "Reference": 1})
 	if err != nil {
 		return fmt.Errorf("SignedInfo: %w", err)
 	}
-	if alg, _ := plainAttr(si["CanonicalizationMethod"][0], "Algorithm"); alg != algExcC14N {
+	if alg, _ := plainAttr(si["CanonicalizationMethod"][0], "Algorithm"); alg != xmlsig.ExcC14N {
 		return fmt.Errorf("CanonicalizationMethod %s, want exclusive c14n", quote(alg))
 	}
 	sm := si["SignatureMethod"][0]
-	if alg, _ := plainAttr(sm, "Algorithm"); !postSignatureMethods[alg] {
+	if alg, _ := plainAttr(sm, "Algorithm"); !xmlsig.SignatureMethodAllowed(alg) {
 		return fmt.Errorf("SignatureMethod %s is not allowed (RSA-SHA256 or stronger)", quote(alg))
 	}
 	if len(sm.ChildElements()) > 0 {
@@ -100,17 +76,17 @@ func checkSignatureShape(rd *requestDoc) error {
 	if uri, ok := plainAttr(ref, "URI"); !ok || uri != "#"+rd.id {
 		return fmt.Errorf("Reference URI %s, want %s", quote(uri), quote("#"+rd.id))
 	}
-	rp, err := dsigChildren(ref, map[string]int{"DigestMethod": 1, "DigestValue": 1, "Transforms": 0})
+	rp, err := xmlsig.Children(ref, map[string]int{"DigestMethod": 1, "DigestValue": 1, "Transforms": 0})
 	if err != nil {
 		return fmt.Errorf("Reference: %w", err)
 	}
-	if alg, _ := plainAttr(rp["DigestMethod"][0], "Algorithm"); !postDigestMethods[alg] {
+	if alg, _ := plainAttr(rp["DigestMethod"][0], "Algorithm"); !xmlsig.DigestMethodAllowed(alg) {
 		return fmt.Errorf("DigestMethod %s is not allowed (SHA-256 or stronger)", quote(alg))
 	}
 	if len(rp["Transforms"]) != 1 {
 		return errors.New("Reference has no Transforms")
 	}
-	tr, err := dsigChildren(rp["Transforms"][0], map[string]int{"Transform": -1})
+	tr, err := xmlsig.Children(rp["Transforms"][0], map[string]int{"Transform": -1})
 	if err != nil {
 		return fmt.Errorf("Transforms: %w", err)
 	}
@@ -121,14 +97,14 @@ func checkSignatureShape(rd *requestDoc) error {
 	for _, t := range tr["Transform"] {
 		alg, _ := plainAttr(t, "Algorithm")
 		switch alg {
-		case algEnveloped:
+		case xmlsig.Enveloped:
 			enveloped = true
 			if len(t.ChildElements()) > 0 {
 				return errors.New("the enveloped-signature transform has child elements")
 			}
-		case algExcC14N:
+		case xmlsig.ExcC14N:
 			for _, c := range t.ChildElements() {
-				if c.Tag != "InclusiveNamespaces" || c.NamespaceURI() != algExcC14N {
+				if c.Tag != "InclusiveNamespaces" || c.NamespaceURI() != xmlsig.ExcC14N {
 					return fmt.Errorf("unexpected %s inside the c14n transform", quote(c.Tag))
 				}
 			}
@@ -140,27 +116,4 @@ func checkSignatureShape(rd *requestDoc) error {
 		return errors.New("no enveloped-signature transform")
 	}
 	return nil
-}
-
-// dsigChildren groups el's child elements by tag. Every child must be in
-// the DSig namespace and named in want; want[tag] > 0 is the exact count
-// required, 0 means at most one, -1 any number.
-func dsigChildren(el *etree.Element, want map[string]int) (map[string][]*etree.Element, error) {
-	out := make(map[string][]*etree.Element, len(want))
-	for _, c := range el.ChildElements() {
-		if _, ok := want[c.Tag]; !ok || c.NamespaceURI() != nsDSig {
-			return nil, fmt.Errorf("unexpected element %s", quote(c.Tag))
-		}
-		out[c.Tag] = append(out[c.Tag], c)
-	}
-	for tag, n := range want {
-		got := len(out[tag])
-		switch {
-		case n > 0 && got != n:
-			return nil, fmt.Errorf("%d %s elements, want %d", got, tag, n)
-		case n == 0 && got > 1:
-			return nil, fmt.Errorf("%d %s elements, want at most one", got, tag)
-		}
-	}
-	return out, nil
 }
