@@ -1,10 +1,8 @@
 package server
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -183,12 +181,11 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
 		return
 	}
-	binding := make([]byte, 32)
-	if _, err := io.ReadFull(s.cfg.Rand, binding); err != nil {
+	bindingValue, err := randomToken(s.cfg.Rand)
+	if err != nil {
 		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
 		return
 	}
-	bindingValue := base64.RawURLEncoding.EncodeToString(binding)
 	acrValues := []string{class.ACR}
 	authReq := itsme.AuthRequest{State: state, Nonce: nonce, CodeVerifier: verifier, Service: service, Claims: claims,
 		ACRValues: acrValues, ForceLogin: l.forceAuthn}

@@ -120,6 +120,17 @@ service_providers:
 // writeValidConfig writes a complete, valid configuration (keys, secret,
 // SP metadata) to dir, with extra appended to its YAML, and returns the
 // configuration's path.
+// spXML writes a copy of writeValidConfig's SP metadata under another
+// entity ID.
+func spXML(t *testing.T, dir, name, entityID string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "sp.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, name, strings.Replace(string(data), "https://sp.example/", entityID, 1))
+}
+
 func writeValidConfig(t *testing.T, dir, extra string) string {
 	t.Helper()
 	for _, n := range []string{"saml", "sig", "enc"} {
@@ -348,14 +359,6 @@ func TestAdditionalSigningCertsRejected(t *testing.T) {
 // reaches the SP under its canonical name (empty is default), and an
 // unknown one is an error naming service_providers[i].attribute_profile.
 func TestAttributeProfileConfig(t *testing.T) {
-	spXML := func(t *testing.T, dir, name, entityID string) {
-		t.Helper()
-		data, err := os.ReadFile(filepath.Join(dir, "sp.xml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, dir, name, strings.Replace(string(data), "https://sp.example/", entityID, 1))
-	}
 	t.Run("valid", func(t *testing.T) {
 		dir := t.TempDir()
 		p := writeValidConfig(t, dir, `  - {metadata_file: sp-oid.xml, attributes: [firstName], attribute_profile: oid}
@@ -411,14 +414,6 @@ func TestAttributeProfileConfig(t *testing.T) {
 // SSO, the SSO session and the authentication context table in YAML:
 // valid values reach Resolved, and each bad value is reported by name.
 func TestSAMLOptionsConfig(t *testing.T) {
-	spXML := func(t *testing.T, dir, name, entityID string) {
-		t.Helper()
-		data, err := os.ReadFile(filepath.Join(dir, "sp.xml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, dir, name, strings.Replace(string(data), "https://sp.example/", entityID, 1))
-	}
 	t.Run("valid", func(t *testing.T) {
 		dir := t.TempDir()
 		p := writeValidConfig(t, dir, `  - {metadata_file: sp2.xml, signing: response, signature_algorithm: rsa-sha512, allow_unsolicited: true}
