@@ -270,17 +270,15 @@ type Resolved struct {
 	JOSE    *certs.JOSEKeys
 	Secret  []byte
 	SPs     []*metadata.ServiceProvider
-	// Registry holds the SPs from metadata files; built once while
-	// checking for duplicates.
-	Registry *metadata.StaticRegistry
 	// Sources and MDQ fetch SP metadata from URLs (nil when none).
 	Sources []*remote.Source
 	MDQ     *remote.MDQ
-	// Remote serves Registry's SPs, then Sources', then MDQ's (nil when
-	// every SP comes from a file).
+	// Remote serves the SPs from files, then Sources', then MDQ's (nil
+	// when every SP comes from a file).
 	Remote *remote.Registry
 	// SPRegistry is what the bridge serves SPs from: Remote when set,
-	// else Registry.
+	// else a static registry of the SPs from files (built once, which
+	// also refuses duplicates).
 	SPRegistry metadata.Registry
 	Services   map[string]string
 	// StoreSecret is the Redis store secret (nil for memory).
@@ -472,7 +470,6 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 	if reg, err := metadata.NewStaticRegistry(r.SPs...); err != nil {
 		add("service_providers: %w", err)
 	} else {
-		r.Registry = reg
 		r.SPRegistry = reg
 	}
 	if len(r.Sources) > 0 || r.MDQ != nil {
