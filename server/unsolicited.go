@@ -62,10 +62,10 @@ func (s *Server) handleUnsolicited(w http.ResponseWriter, r *http.Request) {
 	sp, err := s.cfg.Registry.ServiceProvider(ctx, entityID)
 	switch {
 	case errors.Is(err, metadata.ErrUnknownServiceProvider):
-		reject(http.StatusBadRequest, msgUnsolicitedBad, "unknown_sp", "", err)
+		reject(http.StatusBadRequest, msgUnsolicitedBad, requestReason(saml.ErrUnknownSP), "", err)
 		return
 	case err != nil:
-		reject(http.StatusServiceUnavailable, msgStoreDown, "registry_unavailable", "", err)
+		reject(http.StatusServiceUnavailable, msgStoreDown, requestReason(saml.ErrRegistryUnavailable), "", err)
 		return
 	}
 	if !sp.AllowUnsolicited {
@@ -74,7 +74,7 @@ func (s *Server) handleUnsolicited(w http.ResponseWriter, r *http.Request) {
 	}
 	acs, err := sp.ResolveACS(q.Get("shire"), nil, "")
 	if err != nil {
-		reject(http.StatusBadRequest, msgUnsolicitedBad, "acs_not_in_metadata", sp.EntityID, err)
+		reject(http.StatusBadRequest, msgUnsolicitedBad, requestReason(saml.ErrACS), sp.EntityID, err)
 		return
 	}
 	target, hasTarget := q.Get("target"), q.Has("target")
