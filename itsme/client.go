@@ -2,16 +2,20 @@ package itsme
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/samlbridge/samlbridge/internal/breaker"
 )
 
 // Client is the bridge's relying party towards itsme. It is safe for
 // concurrent use. Discovery and the JWK Set are fetched lazily and cached.
 type Client struct {
-	cfg  Config
-	log  *slog.Logger
-	keys *keyCache
+	cfg     Config
+	log     *slog.Logger
+	keys    *keyCache
+	breaker *breaker.Breaker
 
 	discoverSem chan struct{} // one discovery at a time
 	mu          sync.Mutex    // guards meta
@@ -27,8 +31,25 @@ func New(cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
 	c := &Client{cfg: cfg, log: cfg.Logger, discoverSem: make(chan struct{}, 1)}
 	c.keys = newKeyCache(c)
+	bc := cfg.Breaker
+	bc.Now = cfg.Now
+	bc.OnChange = func(from, to breaker.State) {
+		c.log.Warn("itsme: circuit breaker changed state", "from", from.String(), "to", to.String())
+		if cfg.Observer != nil {
+			cfg.Observer.ObserveBreaker(from, to)
+		}
+	}
+	b, err := breaker.New(bc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	c.breaker = b
 	return c, nil
 }
+
+// BreakerState returns the state of the circuit breaker in front of
+// itsme.
+func (c *Client) BreakerState() breaker.State { return c.breaker.State() }
 
 // acquire takes a one-slot semaphore unless ctx ends first.
 func acquire(ctx context.Context, sem chan struct{}) error {

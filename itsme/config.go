@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/internal/breaker"
 )
 
 // Defaults applied by New for zero Config fields.
@@ -73,7 +74,45 @@ type Config struct {
 	// MaxBodyBytes caps every response body read from itsme; zero means
 	// 512 KiB.
 	MaxBodyBytes int64
+	// Timeout bounds each HTTP call to itsme, reading the body included,
+	// whatever HTTPClient says; zero means 10 s. One login makes at most
+	// three calls (token, userinfo and a JWK Set refresh), so a slow itsme
+	// delays the answer to the SP by at most three times Timeout.
+	Timeout time.Duration
+	// Breaker configures the circuit breaker in front of every call: after
+	// Breaker.Threshold consecutive transport failures, timeouts, 5xx or
+	// 429 answers, calls fail at once (CodeUnavailable, ErrCircuitOpen)
+	// for Breaker.Cooldown, then one probe call decides. Zero values mean
+	// 5 failures and 30 s. Its Now and OnChange are set by New.
+	Breaker breaker.Config
+	// Observer, when set, receives a measurement of every call (metrics).
+	Observer Observer
 }
+
+// Observer receives measurements of the Client's calls to itsme. Its
+// methods must be fast and safe for concurrent use.
+type Observer interface {
+	// ObserveCall reports one HTTP call: its stage (StageDiscovery,
+	// StageJWKS, StageToken, StageUserInfo), its outcome (OutcomeOK,
+	// OutcomeHTTPError, OutcomeUnavailable, OutcomeRefused) and how long
+	// it took.
+	ObserveCall(stage, outcome string, d time.Duration)
+	// ObserveBreaker reports a change of the circuit breaker's state.
+	ObserveBreaker(from, to breaker.State)
+}
+
+// Outcomes reported to Observer.ObserveCall.
+const (
+	// OutcomeOK: itsme answered (any status below 500 except 429).
+	OutcomeOK = "ok"
+	// OutcomeHTTPError: itsme answered 5xx or 429.
+	OutcomeHTTPError = "http_error"
+	// OutcomeUnavailable: the connection failed or timed out.
+	OutcomeUnavailable = "unavailable"
+	// OutcomeRefused: the circuit breaker refused the call; no request
+	// was sent.
+	OutcomeRefused = "refused"
+)
 
 func (cfg *Config) validate() error {
 	var errs []error
@@ -105,6 +144,12 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.MaxBodyBytes < 0 {
 		add("MaxBodyBytes: negative")
+	}
+	if cfg.Timeout < 0 || cfg.Timeout > 5*time.Minute {
+		add("Timeout: %s out of range [0, 5m]", cfg.Timeout)
+	}
+	if cfg.Breaker.Threshold < 0 || cfg.Breaker.Cooldown < 0 {
+		add("Breaker: threshold and cooldown must not be negative")
 	}
 	if len(errs) == 0 {
 		return nil
@@ -168,6 +213,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultHTTPTimeout
 	}
 	cfg.HTTPClient = httpClient(cfg.HTTPClient)
 	svc := make(map[Service]string, len(cfg.ServiceCodes))

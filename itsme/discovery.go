@@ -144,3 +144,31 @@ func sameOrigin(issuer, endpoint string) error {
 	}
 	return nil
 }
+
+// Health is the Client's view of itsme, for readiness checks.
+type Health struct {
+	// DiscoveryFetched and JWKSFetched are when the discovery document and
+	// the JWK Set in use were fetched; zero means never.
+	DiscoveryFetched time.Time
+	JWKSFetched      time.Time
+	// Breaker is the circuit breaker's state.
+	Breaker string
+}
+
+// Health refreshes discovery and the JWK Set when they are older than
+// MetadataTTL (keeping the last good ones when that fails) and reports how
+// old they are. The error is the refresh failure when there is nothing
+// cached at all.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	meta, err := c.provider(ctx)
+	h := Health{Breaker: c.breaker.State().String()}
+	if meta != nil {
+		h.DiscoveryFetched = meta.fetched
+	}
+	c.keys.mu.Lock()
+	if c.keys.haveFetch {
+		h.JWKSFetched = c.keys.fetched
+	}
+	c.keys.mu.Unlock()
+	return h, err
+}

@@ -1,6 +1,10 @@
 package itsme
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/samlbridge/samlbridge/internal/breaker"
+)
 
 // Sentinel errors wrapped in the Err field of the *Error values returned by
 // the Client. Check them with errors.Is.
@@ -70,6 +74,10 @@ var (
 	ErrSubjectMismatch = errors.New("itsme: userinfo sub differs from ID token sub")
 	// ErrACR means the ID token's acr is weaker than requested.
 	ErrACR = errors.New("itsme: acr mismatch")
+	// ErrCircuitOpen means the circuit breaker refused the call because
+	// itsme failed repeatedly; no request was sent (Code is
+	// CodeUnavailable).
+	ErrCircuitOpen = breaker.ErrOpen
 )
 
 // Codes set by the Client in addition to itsme.Code* values.

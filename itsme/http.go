@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // response is a fully read, size-capped HTTP response.
@@ -17,18 +18,39 @@ type response struct {
 	body        []byte
 }
 
-// do sends req with the no-redirect client and reads at most MaxBodyBytes
-// of the body. Transport failures and timeouts become CodeUnavailable,
-// redirects and oversized bodies CodeProtocol; the status is not judged.
+// do sends req with the no-redirect client, through the circuit breaker
+// and within Config.Timeout, and reads at most MaxBodyBytes of the body.
+// Transport failures, timeouts and an open circuit become CodeUnavailable,
+// redirects and oversized bodies CodeProtocol; the status is not judged
+// here, but 5xx and 429 count as failures for the breaker.
 func (c *Client) do(req *http.Request, stage string) (*response, error) {
-	resp, err := c.cfg.HTTPClient.Do(req)
+	done, err := c.breaker.Allow()
 	if err != nil {
+		c.observe(stage, OutcomeRefused, 0)
+		return nil, newError(stage, CodeUnavailable, fmt.Errorf("itsme: %s request not sent: %w", stage, err))
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(req.Context(), c.cfg.Timeout)
+	defer cancel()
+	resp, err := c.cfg.HTTPClient.Do(req.WithContext(ctx))
+	if err != nil {
+		done(false)
+		c.observe(stage, OutcomeUnavailable, time.Since(start))
 		return nil, newError(stage, CodeUnavailable, fmt.Errorf("itsme: %s request: %w", stage, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	if err != nil {
+		done(false)
+		c.observe(stage, OutcomeUnavailable, time.Since(start))
 		return nil, newError(stage, CodeUnavailable, fmt.Errorf("itsme: %s response: %w", stage, err))
+	}
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		done(false)
+		c.observe(stage, OutcomeHTTPError, time.Since(start))
+	} else {
+		done(true)
+		c.observe(stage, OutcomeOK, time.Since(start))
 	}
 	if int64(len(body)) > c.cfg.MaxBodyBytes {
 		return nil, newError(stage, CodeProtocol, fmt.Errorf("%w (more than %d bytes)", ErrBodyTooLarge, c.cfg.MaxBodyBytes))
@@ -38,6 +60,14 @@ func (c *Client) do(req *http.Request, stage string) (*response, error) {
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	return &response{status: resp.StatusCode, contentType: strings.ToLower(mt), header: resp.Header, body: body}, nil
+}
+
+// observe reports one call to the Observer, if any. Durations are
+// measured with the wall clock, not Config.Now, which tests may freeze.
+func (c *Client) observe(stage, outcome string, d time.Duration) {
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.ObserveCall(stage, outcome, d)
+	}
 }
 
 // get fetches a public document (discovery, JWKS) and insists on 200.
