@@ -352,8 +352,9 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 	// itsme.
 	if c.Itsme.Issuer == "" {
 		add("itsme.issuer: missing (https://idp.e2e.itsme.services/v2 or https://idp.prd.itsme.services/v2)")
-	} else if u, err := url.Parse(c.Itsme.Issuer); err != nil || u.Scheme != "https" {
-		add("itsme.issuer: %q must be an https URL", c.Itsme.Issuer)
+	} else if u, err := url.Parse(c.Itsme.Issuer); err != nil || (u.Scheme != "https" && !isLoopbackHTTP(u)) {
+		// Plain http only reaches a local emulator (samlbridge emulator).
+		add("itsme.issuer: %q must be an https URL (http only on loopback, for the emulator)", c.Itsme.Issuer)
 	}
 	if c.Itsme.ClientID == "" {
 		add("itsme.client_id: missing (the partner code from itsme onboarding)")
