@@ -204,11 +204,11 @@ func (s *Server) handleArtifactResolve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ae *saml.ArtifactResolveError
 		if !errors.As(err, &ae) {
-			s.log.Error("ArtifactResolve failed", "err", err)
+			s.logger(r.Context()).Error("ArtifactResolve failed", "err", err)
 			writeSOAP(w, http.StatusInternalServerError, saml.SOAPFault(saml.FaultServer, "The request could not be processed."))
 			return
 		}
-		s.log.Warn("ArtifactResolve refused", "reason", ae.Reason, "cause", truncate(fmt.Sprint(ae.Err), 300))
+		s.logger(r.Context()).Warn("ArtifactResolve refused", "reason", ae.Reason, "cause", truncate(fmt.Sprint(ae.Err), 300))
 		if ae.InResponseTo == "" {
 			writeSOAP(w, http.StatusInternalServerError, saml.SOAPFault(ae.FaultCode, "The request is not a SOAP 1.1 SAML ArtifactResolve."))
 			return
@@ -216,7 +216,7 @@ func (s *Server) handleArtifactResolve(w http.ResponseWriter, r *http.Request) {
 		s.answerArtifact(w, ae.InResponseTo, ae.SP, ae.Status, nil)
 		return
 	}
-	log := s.log.With("sp", res.SP.EntityID, "request_id", truncate(res.ID, 64))
+	log := s.logger(r.Context()).With("sp", res.SP.EntityID, "request_id", truncate(res.ID, 64))
 	now := s.cfg.Now()
 	deadline := res.IssueInstant.Add(p.MaxAge() + time.Minute)
 	if err := s.cfg.Store.MarkSeen(ctx, "artifactresolve|"+res.SP.EntityID+"|"+res.ID, now, deadline); err != nil {

@@ -37,7 +37,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	for _, p := range []string{"state", "code", "error", "error_description", "iss"} {
 		if len(q[p]) > 1 { // OIDC-08: parameter pollution
-			s.log.Warn("callback rejected: duplicate parameter", "param", p)
+			s.logger(r.Context()).Warn("callback rejected: duplicate parameter", "param", p)
 			reject(http.StatusBadRequest, msgBadCallback, reasonBadCallback, nil)
 			return
 		}
@@ -50,15 +50,15 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	tx, err := s.cfg.Store.Take(ctx, state, s.cfg.Now())
 	if err != nil {
 		if errors.Is(err, session.ErrNotFound) {
-			s.log.Warn("callback for an unknown, used or expired login")
+			s.logger(r.Context()).Warn("callback for an unknown, used or expired login")
 			reject(http.StatusBadRequest, msgExpired, reasonUnknownState, nil)
 			return
 		}
-		s.log.Error("session store unavailable", "err", err)
+		s.logger(r.Context()).Error("session store unavailable", "err", err)
 		reject(http.StatusServiceUnavailable, msgStoreDown, reasonStoreUnavailable, nil)
 		return
 	}
-	log := s.log.With("sp", tx.SPEntityID, "request_id", truncate(tx.RequestID, 64))
+	log := s.logger(ctx).With("sp", tx.SPEntityID, "request_id", truncate(tx.RequestID, 64), "flow_id", flowID(state))
 	cookieValue := s.takeFlowCookie(w, r, state)
 	if cookieValue == "" || subtle.ConstantTimeCompare([]byte(hashBinding(cookieValue)), []byte(tx.BrowserBinding)) != 1 {
 		// Login CSRF / session swapping (OIDC-01): the browser that

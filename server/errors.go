@@ -59,7 +59,7 @@ func (s *Server) postError(ctx context.Context, w http.ResponseWriter, log *slog
 	resp, err := s.cfg.IDP.BuildErrorResponse(saml.ErrorParams{SPEntityID: t.sp.EntityID, ACSURL: t.url, InResponseTo: inResponseTo, Status: se,
 		SignatureMethod: t.sp.SignatureAlgorithm, AllowSHA1: t.sp.LegacySHA1})
 	if err != nil {
-		s.log.Error("building the error response failed", "err", err)
+		s.logger(ctx).Error("building the error response failed", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
 		return
 	}

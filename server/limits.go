@@ -132,7 +132,7 @@ func (s *Server) limited(stage audit.Stage, next http.HandlerFunc) http.Handler 
 			return
 		}
 		if allowed, _ := c.warnings.Allow("", now); allowed {
-			s.log.Warn("client over the rate limit", "stage", string(stage), "client", c.pseudonym(key),
+			s.logger(r.Context()).Warn("client over the rate limit", "stage", string(stage), "client", c.pseudonym(key),
 				"retry_after", retry.Round(time.Second).String(), "unlogged_before", c.quiet.Swap(0))
 		} else {
 			c.quiet.Add(1)

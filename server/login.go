@@ -212,6 +212,8 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 		return
 	}
 	s.setFlowCookie(w, state, bindingValue)
+	s.cfg.Metrics.FlowStarted(sp.EntityID)
+	log = log.With("flow_id", flowID(state))
 	log.Info("login started", "service", string(service), "attributes", len(release), "authn_context", class.Ref,
 		"force_authn", l.forceAuthn, "unsolicited", l.unsolicited)
 	w.Header().Set("Cache-Control", "no-store")

@@ -20,6 +20,7 @@ import (
 	"github.com/samlbridge/samlbridge/authncontext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
+	"github.com/samlbridge/samlbridge/metrics"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/session"
 )
@@ -93,6 +94,10 @@ type Config struct {
 	SSOSession SSOSession
 	// FlowTTL bounds how long a user may take at itsme (default 15 min).
 	FlowTTL time.Duration
+	// Metrics, when set, counts flows, store operations and HTTP
+	// requests; the server wraps Audit and Store with it. Serving the
+	// metrics is the caller's business (an admin listener).
+	Metrics *metrics.Metrics
 	// Now, Rand and Logger: nil means time.Now, crypto/rand, discard.
 	Now    func() time.Time
 	Rand   io.Reader
@@ -107,6 +112,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	limits   *clientLimiter
+	ids      *requestIDs
 }
 
 // New validates cfg and returns a Server.
@@ -171,30 +177,31 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Audit == nil {
-		cfg.Audit = audit.Discard{}
-	}
+	cfg.Audit = cfg.Metrics.AuditSink(cfg.Audit)
+	cfg.Store = cfg.Metrics.Store(cfg.Store)
 	jwks, err := json.Marshal(cfg.JWKS)
 	if err != nil {
 		return nil, fmt.Errorf("server: encoding JWKS: %w", err)
 	}
-	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger, auditKey: auditKey(cfg.PairwiseSecret), limits: limits}
+	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger, auditKey: auditKey(cfg.PairwiseSecret), limits: limits, ids: newRequestIDs()}
 	s.mux = http.NewServeMux()
-	s.mux.Handle(PathSSO, s.limited(audit.StageSSO, s.handleSSO))
-	s.mux.Handle(PathCallback, s.limited(audit.StageCallback, s.handleCallback))
-	s.mux.Handle(PathUnsolicited, s.limited(audit.StageUnsolicited, s.handleUnsolicited))
+	m := cfg.Metrics
+	s.mux.Handle(PathSSO, m.Instrument("sso", s.limited(audit.StageSSO, s.handleSSO)))
+	s.mux.Handle(PathCallback, m.Instrument("callback", s.limited(audit.StageCallback, s.handleCallback)))
+	s.mux.Handle(PathUnsolicited, m.Instrument("unsolicited", s.limited(audit.StageUnsolicited, s.handleUnsolicited)))
 	if cfg.Parser.SLOURL != "" {
-		s.mux.Handle(PathSLO, s.limited(audit.StageLogout, s.handleSLO))
+		s.mux.Handle(PathSLO, m.Instrument("slo", s.limited(audit.StageLogout, s.handleSLO)))
 	}
-	s.mux.Handle(PathArtifactResolve, s.artifactResolveHandler())
-	s.mux.Handle(PathMetadata, serveStatic("application/samlmetadata+xml", "public, max-age=3600", cfg.IDPMetadata))
+	s.mux.Handle(PathArtifactResolve, m.Instrument("artifact_resolve", s.artifactResolveHandler()))
+	s.mux.Handle(PathMetadata, m.Instrument("metadata", serveStatic("application/samlmetadata+xml", "public, max-age=3600", cfg.IDPMetadata)))
 	// itsme caches RP key sets for 30 min to 24 h; a max-age of 30 min
 	// keeps key rotation predictable (itsme-oidc.md §4.3).
-	s.mux.Handle(PathJWKS, serveStatic("application/jwk-set+json", "public, max-age=1800", jwks))
+	s.mux.Handle(PathJWKS, m.Instrument("jwks", serveStatic("application/jwk-set+json", "public, max-age=1800", jwks)))
 	s.mux.HandleFunc(PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	s.mux.HandleFunc(PathReadyz, s.handleReadyz)
 	return s, nil
 }
 
@@ -203,9 +210,10 @@ func New(cfg Config) (*Server, error) {
 // process down, answering with a generic error page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.setDefaultHeaders(w.Header())
+	r = s.withRequestID(w, r)
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			s.logger(r.Context()).Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v))
 			s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
 		}
 	}()

@@ -64,7 +64,7 @@ func (s *Server) handleSLO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sp := msg.SP
-	log := s.log.With("sp", sp.EntityID, "message_id", truncate(msg.ID(), 64), "binding", shortBinding(msg.Binding))
+	log := s.logger(r.Context()).With("sp", sp.EntityID, "message_id", truncate(msg.ID(), 64), "binding", shortBinding(msg.Binding))
 	now := s.cfg.Now()
 	// The parser accepts a message while now ≤ IssueInstant + MaxAge, so
 	// a marker kept that long from now outlives every acceptable copy.

@@ -27,7 +27,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sp := req.SP
-	log := s.log.With("sp", sp.EntityID, "request_id", truncate(req.Request.ID, 64), "binding", shortBinding(req.Binding))
+	log := s.logger(r.Context()).With("sp", sp.EntityID, "request_id", truncate(req.Request.ID, 64), "binding", shortBinding(req.Binding))
 	now := s.cfg.Now()
 
 	// Replay (REQ-09): the parser accepts a request while now ≤
@@ -104,11 +104,11 @@ func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, stage aud
 	s.record(r.Context(), audit.Event{Stage: stage, Outcome: audit.Rejected, Reason: requestReason(err)})
 	var re *saml.RequestError
 	if errors.As(err, &re) {
-		s.log.Warn("SAML message rejected", "stage", stage, "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))
+		s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))
 		s.errorPage(w, re.HTTPStatus(), re.Message, "")
 		return
 	}
-	s.log.Warn("SAML message rejected", "stage", stage, "err", truncate(err.Error(), 300))
+	s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "err", truncate(err.Error(), 300))
 	s.errorPage(w, http.StatusBadRequest, msgBadRequest, "")
 }
 

@@ -112,7 +112,7 @@ func (s *Server) loadSSOSession(r *http.Request, now time.Time) (*ssoSession, st
 	raw, err := s.cfg.Store.GetRecord(r.Context(), ssoRecordPrefix+c.Value, now)
 	if err != nil {
 		if !errors.Is(err, session.ErrNotFound) {
-			s.log.Warn("reading the SSO session failed", "err", err)
+			s.logger(r.Context()).Warn("reading the SSO session failed", "err", err)
 		}
 		return nil, ""
 	}

@@ -34,7 +34,7 @@ const (
 func (s *Server) handleUnsolicited(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	reject := func(status int, msg, reason, sp string, err error) {
-		s.log.Warn("unsolicited login refused", "reason", reason, "cause", truncate(fmt.Sprint(err), 300))
+		s.logger(r.Context()).Warn("unsolicited login refused", "reason", reason, "cause", truncate(fmt.Sprint(err), 300))
 		s.record(ctx, audit.Event{Stage: audit.StageUnsolicited, Outcome: audit.Rejected, Reason: reason, SP: sp})
 		s.errorPage(w, status, msg, "")
 	}
@@ -82,6 +82,6 @@ func (s *Server) handleUnsolicited(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusBadRequest, msgUnsolicitedBad, reasonUnsolicitedBad, sp.EntityID, err)
 		return
 	}
-	log := s.log.With("sp", sp.EntityID, "unsolicited", true)
+	log := s.logger(r.Context()).With("sp", sp.EntityID, "unsolicited", true)
 	s.serveLogin(w, r, &login{stage: audit.StageUnsolicited, sp: sp, unsolicited: true, acs: acs, relayState: target, hasRelayState: hasTarget}, log)
 }
