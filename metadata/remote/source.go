@@ -82,6 +82,7 @@ type Source struct {
 	mu       sync.Mutex // serialises Refresh and guards the fields below
 	next     time.Time
 	failures int
+	success  time.Time // last successful fetch (304 included)
 	etag     string
 	lastMod  string
 }
@@ -207,8 +208,41 @@ func (s *Source) Refresh(ctx context.Context) error {
 		return fmt.Errorf("metadata URL %.200q: %w", s.url, err)
 	}
 	s.failures = 0
+	s.success = now
 	s.next = now.Add(s.interval(s.current.Load().info))
 	return nil
+}
+
+// Status is a Source's state, for monitoring.
+type Status struct {
+	// URL is the metadata URL.
+	URL string
+	// LastSuccess is the last fetch that was accepted or answered 304;
+	// zero when none was (a copy loaded from the cache file does not
+	// count).
+	LastSuccess time.Time
+	// ValidUntil is the earliest validUntil of the SPs served; zero when
+	// they have none.
+	ValidUntil time.Time
+	// Failures counts the fetches that failed since the last success.
+	Failures int
+	// Entities is how many SPs the last good document holds.
+	Entities int
+}
+
+// Status returns the Source's state.
+func (s *Source) Status() Status {
+	s.mu.Lock()
+	st := Status{URL: s.url, LastSuccess: s.success, Failures: s.failures}
+	s.mu.Unlock()
+	list := s.current.Load().list
+	st.Entities = len(list)
+	for _, sp := range list {
+		if !sp.ValidUntil.IsZero() && (st.ValidUntil.IsZero() || sp.ValidUntil.Before(st.ValidUntil)) {
+			st.ValidUntil = sp.ValidUntil
+		}
+	}
+	return st
 }
 
 func (s *Source) refreshLocked(ctx context.Context, now time.Time) error {

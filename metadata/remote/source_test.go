@@ -161,6 +161,10 @@ func TestSourceKeepsLastGoodCopy(t *testing.T) {
 			if err := s.Refresh(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			fetched := clk.Now()
+			if st := s.Status(); !st.LastSuccess.Equal(fetched) || st.Failures != 0 || st.Entities != 1 || !strings.HasPrefix(st.URL, srv.URL) {
+				t.Fatalf("status after a good fetch: %+v", st)
+			}
 			srv.handle(tt.handler)
 			clk.Advance(2 * time.Hour)
 			hits := srv.hits.Load()
@@ -170,6 +174,9 @@ func TestSourceKeepsLastGoodCopy(t *testing.T) {
 			}
 			if srv.hits.Load() != hits+1 {
 				t.Errorf("%d requests for one refresh, want 1", srv.hits.Load()-hits)
+			}
+			if st := s.Status(); !st.LastSuccess.Equal(fetched) || st.Failures != 1 || st.Entities != 1 {
+				t.Errorf("status after a failed fetch: %+v (want the last success kept and 1 failure)", st)
 			}
 			if got, want := ids(s.ServiceProviders()), spID(1)+"="+acsURL(1); got != want {
 				t.Errorf("served %q, want the last good copy %q", got, want)
