@@ -18,10 +18,12 @@ import (
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/internal/breaker"
 	"github.com/samlbridge/samlbridge/internal/httpsec"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/itsme/emulator"
 	"github.com/samlbridge/samlbridge/metadata"
+	"github.com/samlbridge/samlbridge/metrics"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/server"
 	"github.com/samlbridge/samlbridge/session"
@@ -73,6 +75,14 @@ type Options struct {
 	// Artifact turns on the HTTP-Artifact binding and the bridge's SOAP
 	// ArtifactResolve endpoint (off by default, as in production).
 	Artifact server.ArtifactBinding
+	// Metrics, when set, is fed by the bridge and the itsme client and
+	// served at /metrics (the demo listens on loopback only).
+	Metrics *metrics.Metrics
+	// UpstreamTimeout bounds each call to itsme (zero: the client's
+	// default, 10 s) and UpstreamBreaker configures the circuit breaker in
+	// front of it; the fault tests make both short.
+	UpstreamTimeout time.Duration
+	UpstreamBreaker breaker.Config
 	// Now, Rand and Logger default to time.Now, crypto/rand and discard.
 	Now    func() time.Time
 	Rand   io.Reader
@@ -262,6 +272,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		Now:                  opts.Now,
 		Rand:                 opts.Rand,
 		Logger:               opts.Logger.With("component", "itsme-client"),
+		Timeout:              opts.UpstreamTimeout,
+		Breaker:              opts.UpstreamBreaker,
+		Observer:             opts.Metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: itsme client: %w", err)
@@ -298,6 +311,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		RateLimit:      opts.RateLimit,
 		SSOSession:     opts.SSOSession,
 		Artifact:       opts.Artifact,
+		Metrics:        opts.Metrics,
 		Now:            opts.Now,
 		Rand:           opts.Rand,
 		Logger:         opts.Logger.With("component", "bridge"),
@@ -311,26 +325,35 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	mux.Handle("/oidc/", bridge)
 	mux.Handle(server.PathJWKS, bridge)
 	mux.Handle(server.PathHealthz, bridge)
+	mux.Handle(server.PathReadyz, bridge)
+	if opts.Metrics != nil {
+		mux.Handle("/metrics", opts.Metrics.Handler())
+	}
 	mux.Handle(emulatorPathPrefix+"/", emu.Handler())
 	mux.Handle("/demo/", sp)
 	mux.Handle("/demo", sp)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, PathSPHome, http.StatusFound)
 	})
+	urls := map[string]string{
+		"demo SP":          base + PathSPHome,
+		"IdP metadata":     entityID,
+		"SSO endpoint":     ssoURL,
+		"bridge JWKS":      base + server.PathJWKS,
+		"itsme emulator":   issuer + "/.well-known/openid-configuration",
+		"demo SP metadata": base + PathSPMetadata,
+		"readiness":        base + server.PathReadyz,
+	}
+	if opts.Metrics != nil {
+		urls["metrics"] = base + "/metrics"
+	}
 	return &Stack{
 		Handler:  httpsec.Wrap(mux, httpsec.Options{HSTS: strings.HasPrefix(base, "https://")}),
 		Bridge:   bridge,
 		Emulator: emu,
 		SP:       sp,
 		Keys:     joseKeys,
-		URLs: map[string]string{
-			"demo SP":          base + PathSPHome,
-			"IdP metadata":     entityID,
-			"SSO endpoint":     ssoURL,
-			"bridge JWKS":      base + server.PathJWKS,
-			"itsme emulator":   issuer + "/.well-known/openid-configuration",
-			"demo SP metadata": base + PathSPMetadata,
-		},
+		URLs:     urls,
 	}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -60,6 +61,8 @@ type Config struct {
 	// AuthnContexts replaces the built-in policy table between SAML
 	// authentication context classes and itsme's acr (docs/saml.md).
 	AuthnContexts *AuthnContextsConfig `yaml:"authn_contexts"`
+	// Metrics configures the admin listener with Prometheus metrics.
+	Metrics MetricsConfig `yaml:"metrics"`
 
 	dir string // directory of the config file; relative paths are resolved against it
 }
@@ -97,6 +100,30 @@ type ItsmeConfig struct {
 	EncryptionKeyFile     string            `yaml:"encryption_key_file"`
 	OldEncryptionKeyFiles []string          `yaml:"old_encryption_key_files"`
 	EncryptRequestObject  *bool             `yaml:"encrypt_request_object"`
+	// Timeout bounds each call to itsme (default 10s, at most 60s). A
+	// login makes at most three calls after the user confirms.
+	Timeout time.Duration `yaml:"timeout"`
+	// Breaker is the circuit breaker in front of itsme.
+	Breaker BreakerConfig `yaml:"breaker"`
+}
+
+// BreakerConfig configures the circuit breaker in front of itsme: after
+// Threshold consecutive failed calls (transport errors, timeouts, 5xx,
+// 429) logins fail at once with a clear page for Cooldown, then one
+// probe call decides whether itsme is back.
+type BreakerConfig struct {
+	// Threshold defaults to 5.
+	Threshold int `yaml:"threshold"`
+	// Cooldown defaults to 30s.
+	Cooldown time.Duration `yaml:"cooldown"`
+}
+
+// MetricsConfig configures the admin listener.
+type MetricsConfig struct {
+	// Listen, when set, serves /metrics (Prometheus), /healthz and
+	// /readyz on this address, apart from the public listener. Keep it
+	// on loopback or a management network.
+	Listen string `yaml:"listen"`
 }
 
 // SPConfig registers one or more SPs from a metadata file, a metadata URL
@@ -371,6 +398,20 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 		add("itsme.services: at least one of authentication or identification needs a service code")
 	}
 	r.Services = c.Itsme.Services
+	if c.Itsme.Timeout < 0 || c.Itsme.Timeout > time.Minute {
+		add("itsme.timeout: %s must be between 0 (the default, 10s) and 1m", c.Itsme.Timeout)
+	}
+	if c.Itsme.Breaker.Threshold < 0 || c.Itsme.Breaker.Threshold > 1000 {
+		add("itsme.breaker.threshold: %d must be between 0 (the default, 5) and 1000", c.Itsme.Breaker.Threshold)
+	}
+	if c.Itsme.Breaker.Cooldown < 0 || c.Itsme.Breaker.Cooldown > time.Hour {
+		add("itsme.breaker.cooldown: %s must be between 0 (the default, 30s) and 1h", c.Itsme.Breaker.Cooldown)
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			add("metrics.listen: %q is not host:port: %w", c.Metrics.Listen, err)
+		}
+	}
 	jose := &certs.JOSEKeys{}
 	for _, k := range []struct {
 		name, file string

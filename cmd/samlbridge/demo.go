@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/samlbridge/samlbridge/demo"
+	"github.com/samlbridge/samlbridge/metrics"
 )
 
 type multiFlag []string
@@ -51,7 +52,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
 	base := "http://" + ln.Addr().String()
-	stack, err := demo.New(ctx, demo.Options{BaseURL: base, StateDir: *stateDir, ExtraSPMetadata: extra, Logger: log})
+	stack, err := demo.New(ctx, demo.Options{BaseURL: base, StateDir: *stateDir, ExtraSPMetadata: extra, Logger: log, Metrics: metrics.New()})
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -10,14 +10,22 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"reflect"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
+	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/internal/breaker"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
+	"github.com/samlbridge/samlbridge/metrics"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/server"
 	"github.com/samlbridge/samlbridge/session"
@@ -45,15 +53,7 @@ func loadConfig(name string, args []string, stderr io.Writer) (*Config, *Resolve
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := cfg.Resolve(time.Now())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
-	}
-	return cfg, r, nil
+	return loadPath(path)
 }
 
 // runCheck validates a configuration and reports every problem at once.
@@ -85,9 +85,56 @@ func indent(s string) string {
 	return "  - " + strings.ReplaceAll(s, "\n", "\n  - ")
 }
 
-// runServe runs the bridge against real itsme.
+// runServe runs the bridge against real itsme until ctx ends; SIGHUP
+// reloads the configuration.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, r, err := loadConfig("serve", args, stderr)
+	path, err := configFlag("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default: // a reload is already pending
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return serveConfig(ctx, path, reload, stdout, stderr)
+}
+
+// shared is what outlives a reload: the process's logger, store, audit
+// sink and metrics. Flows in flight live in the store, so a reload loses
+// none.
+type shared struct {
+	log     *slog.Logger
+	store   session.Store
+	audit   audit.Sink
+	metrics *metrics.Metrics
+}
+
+// node is the bridge built from one configuration.
+type node struct {
+	cfg    *Config
+	r      *Resolved
+	bridge *server.Server
+	stop   context.CancelFunc // stops its metadata refreshes
+}
+
+// serveConfig serves the configuration at path until ctx ends, rebuilding
+// the bridge from the file at each value on reload. A configuration that
+// does not load keeps the running one, and says why.
+func serveConfig(ctx context.Context, path string, reload <-chan struct{}, stdout, stderr io.Writer) error {
+	cfg, r, err := loadPath(path)
 	if err != nil {
 		return err
 	}
@@ -96,44 +143,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	slog.SetDefault(log) // the metadata fetchers log through it
-	base := strings.TrimSuffix(cfg.ExternalURL, "/")
-	registry := r.SPRegistry
-	if r.Remote != nil {
-		// Fetch what is due before serving; a source that fails keeps its
-		// cached copy (if any) and is retried by Run.
-		if err := r.Remote.RefreshDue(ctx); err != nil {
-			log.Warn("some SP metadata could not be fetched; serving the last good copies", "err", err)
-		}
-		go func() { _ = r.Remote.Run(ctx) }()
-	}
-	signer, idpMD, err := idpMetadata(r, base, time.Now())
+	sh := &shared{log: log, metrics: metrics.New()}
+	sh.store, err = openStore(ctx, cfg, r, log)
 	if err != nil {
 		return err
 	}
-	services := map[itsme.Service]string{}
-	for k, v := range r.Services {
-		services[itsme.Service(k)] = v
-	}
-	encryptRO := cfg.Itsme.EncryptRequestObject == nil || *cfg.Itsme.EncryptRequestObject
-	client, err := itsme.New(itsme.Config{
-		Issuer: cfg.Itsme.Issuer, ClientID: cfg.Itsme.ClientID, RedirectURI: base + server.PathCallback,
-		ServiceCodes: services, Keys: r.JOSE, EncryptRequestObject: encryptRO, Logger: log.With("component", "itsme"),
-	})
-	if err != nil {
-		return err
-	}
-	var store session.Store = memory.New(0)
-	if cfg.Session.Store == "redis" {
-		rs, err := sessionredis.Open(sessionredis.Config{URL: cfg.Session.URL, Secret: r.StoreSecret})
-		if err != nil {
-			return err
-		}
-		if err := rs.Ping(ctx); err != nil {
-			log.Warn("Redis does not answer yet; logins fail until it does", "err", err)
-		}
-		store = rs
-	}
-	defer store.Close()
+	defer sh.store.Close()
 	auditOut := stdout
 	if f := cfg.Audit.File; f != "" && f != "-" {
 		af, err := os.OpenFile(r.Config.path(f), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -143,33 +158,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer af.Close()
 		auditOut = af
 	}
-	bridge, err := server.New(server.Config{
-		Audit:       audit.NewJSONSink(auditOut),
-		ExternalURL: base,
-		Registry:    registry,
-		Parser: &saml.RequestParser{Registry: registry, SSOURL: base + server.PathSSO, SLOURL: base + server.PathSLO, ArtifactBinding: cfg.Artifact.Enabled,
-			WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned, Logger: log.With("component", "saml")},
-		IDP:            &saml.IDP{EntityID: base + server.PathMetadata, Signer: signer},
-		IDPMetadata:    idpMD,
-		Upstream:       client,
-		UpstreamIssuer: cfg.Itsme.Issuer,
-		JWKS:           r.JOSE.PublicJWKS(),
-		Store:          store,
-		PairwiseSecret: r.Secret,
-		DefaultRelease: attributes.AuthenticationSet(),
-		RateLimit: server.RateLimit{
-			PerMinute: cfg.HTTP.RateLimit.PerMinute, Burst: cfg.HTTP.RateLimit.Burst,
-			MaxClients: cfg.HTTP.RateLimit.MaxClients, Disabled: cfg.HTTP.RateLimit.Disabled,
-		},
-		TrustedProxies: r.TrustedProxies,
-		SSOSession:     server.SSOSession{Enabled: cfg.SSOSession.Enabled, Lifetime: cfg.SSOSession.Lifetime},
-		AuthnContexts:  r.AuthnContexts,
-		Artifact:       server.ArtifactBinding{Enabled: cfg.Artifact.Enabled, Lifetime: cfg.Artifact.Lifetime},
-		Logger:         log.With("component", "bridge"),
-	})
+	sh.audit = audit.NewJSONSink(auditOut)
+
+	cur, err := buildNode(ctx, cfg, r, sh, time.Now())
 	if err != nil {
 		return err
 	}
+	sh.metrics.ConfigLoaded(true, time.Now())
+	var current atomic.Pointer[node]
+	current.Store(cur)
+	defer func() { current.Load().stop() }()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { current.Load().bridge.ServeHTTP(w, req) })
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
@@ -182,8 +182,213 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
-	fmt.Fprintf(stdout, "samlbridge serving %s on %s (itsme %s, %d SPs)\n", base, cfg.Listen, cfg.Itsme.Issuer, len(r.SPs))
-	return listenAndServe(ctx, ln, bridge, log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	servers := 1
+	if cfg.Metrics.Listen != "" {
+		aln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("metrics.listen %s: %w", cfg.Metrics.Listen, err)
+		}
+		admin := http.NewServeMux()
+		admin.Handle("/metrics", sh.metrics.Handler())
+		admin.Handle(server.PathHealthz, handler)
+		admin.Handle(server.PathReadyz, handler)
+		servers++
+		go func() { errc <- listenAndServe(ctx, aln, admin, log.With("listener", "admin")) }()
+		fmt.Fprintf(stdout, "samlbridge metrics on http://%s/metrics\n", aln.Addr())
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-reload:
+				next, err := reloadNode(ctx, path, current.Load(), sh)
+				if err != nil {
+					sh.metrics.ConfigLoaded(false, time.Now())
+					log.Error("configuration reload failed; the running configuration stays", "config", path, "err", err)
+					continue
+				}
+				old := current.Swap(next)
+				old.stop()
+				sh.metrics.ConfigLoaded(true, time.Now())
+				log.Info("configuration reloaded", "config", path, "service_providers", len(next.r.SPs))
+			}
+		}
+	}()
+	fmt.Fprintf(stdout, "samlbridge serving %s on %s (itsme %s, %d SPs)\n", strings.TrimSuffix(cfg.ExternalURL, "/"), ln.Addr(), cfg.Itsme.Issuer, len(r.SPs))
+	go func() { errc <- listenAndServe(ctx, ln, handler, log) }()
+	err = <-errc
+	cancel() // one listener failed or ctx ended: stop the other
+	for i := 1; i < servers; i++ {
+		if e := <-errc; err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// loadPath loads and resolves the configuration file at path.
+func loadPath(path string) (*Config, *Resolved, error) {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := cfg.Resolve(time.Now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
+	}
+	return cfg, r, nil
+}
+
+// openStore opens the configured session store.
+func openStore(ctx context.Context, cfg *Config, r *Resolved, log *slog.Logger) (session.Store, error) {
+	if cfg.Session.Store != "redis" {
+		return memory.New(0), nil
+	}
+	rs, err := sessionredis.Open(sessionredis.Config{URL: cfg.Session.URL, Secret: r.StoreSecret})
+	if err != nil {
+		return nil, err
+	}
+	if err := rs.Ping(ctx); err != nil {
+		log.Warn("Redis does not answer yet; logins fail until it does", "err", err)
+	}
+	return rs, nil
+}
+
+// reloadNode builds a node from the file at path for a reload. Settings
+// bound to the process (listeners, store, audit file, logging) keep their
+// running values; a change to them is logged as needing a restart.
+func reloadNode(ctx context.Context, path string, old *node, sh *shared) (*node, error) {
+	cfg, r, err := loadPath(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		name     string
+		was, now any
+	}{
+		{"listen", old.cfg.Listen, cfg.Listen},
+		{"tls", old.cfg.TLS, cfg.TLS},
+		{"session", old.cfg.Session, cfg.Session},
+		{"audit", old.cfg.Audit, cfg.Audit},
+		{"log", old.cfg.Log, cfg.Log},
+		{"metrics", old.cfg.Metrics, cfg.Metrics},
+	} {
+		if !reflect.DeepEqual(c.was, c.now) {
+			sh.log.Warn("a changed setting takes effect only at restart; the running value stays", "setting", c.name)
+		}
+	}
+	cfg.Listen, cfg.TLS, cfg.Session, cfg.Audit, cfg.Log, cfg.Metrics = old.cfg.Listen, old.cfg.TLS, old.cfg.Session, old.cfg.Audit, old.cfg.Log, old.cfg.Metrics
+	return buildNode(ctx, cfg, r, sh, time.Now())
+}
+
+// buildNode builds the bridge of one configuration: its SP registry (with
+// the metadata refreshes it needs), IdP metadata, itsme client and server.
+func buildNode(ctx context.Context, cfg *Config, r *Resolved, sh *shared, now time.Time) (*node, error) {
+	log := sh.log
+	base := strings.TrimSuffix(cfg.ExternalURL, "/")
+	registry := r.SPRegistry
+	nctx, stop := context.WithCancel(ctx)
+	fail := func(err error) (*node, error) { stop(); return nil, err }
+	if r.Remote != nil {
+		// Fetch what is due before serving; a source that fails keeps its
+		// cached copy (if any) and is retried by Run.
+		if err := r.Remote.RefreshDue(nctx); err != nil {
+			log.Warn("some SP metadata could not be fetched; serving the last good copies", "err", err)
+		}
+		go func() { _ = r.Remote.Run(nctx) }()
+	}
+	signer, idpMD, err := idpMetadata(r, base, now)
+	if err != nil {
+		return fail(err)
+	}
+	services := map[itsme.Service]string{}
+	for k, v := range r.Services {
+		services[itsme.Service(k)] = v
+	}
+	encryptRO := cfg.Itsme.EncryptRequestObject == nil || *cfg.Itsme.EncryptRequestObject
+	client, err := itsme.New(itsme.Config{
+		Issuer: cfg.Itsme.Issuer, ClientID: cfg.Itsme.ClientID, RedirectURI: base + server.PathCallback,
+		ServiceCodes: services, Keys: r.JOSE, EncryptRequestObject: encryptRO, Logger: log.With("component", "itsme"),
+		Timeout: cfg.Itsme.Timeout, Breaker: breaker.Config{Threshold: cfg.Itsme.Breaker.Threshold, Cooldown: cfg.Itsme.Breaker.Cooldown},
+		Observer: sh.metrics,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	bridge, err := server.New(server.Config{
+		Audit:       sh.audit,
+		ExternalURL: base,
+		Registry:    registry,
+		Parser: &saml.RequestParser{Registry: registry, SSOURL: base + server.PathSSO, SLOURL: base + server.PathSLO, ArtifactBinding: cfg.Artifact.Enabled,
+			WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned, Logger: log.With("component", "saml")},
+		IDP:            &saml.IDP{EntityID: base + server.PathMetadata, Signer: signer},
+		IDPMetadata:    idpMD,
+		Upstream:       client,
+		UpstreamIssuer: cfg.Itsme.Issuer,
+		JWKS:           r.JOSE.PublicJWKS(),
+		Store:          sh.store,
+		PairwiseSecret: r.Secret,
+		DefaultRelease: attributes.AuthenticationSet(),
+		RateLimit: server.RateLimit{
+			PerMinute: cfg.HTTP.RateLimit.PerMinute, Burst: cfg.HTTP.RateLimit.Burst,
+			MaxClients: cfg.HTTP.RateLimit.MaxClients, Disabled: cfg.HTTP.RateLimit.Disabled,
+		},
+		TrustedProxies: r.TrustedProxies,
+		SSOSession:     server.SSOSession{Enabled: cfg.SSOSession.Enabled, Lifetime: cfg.SSOSession.Lifetime},
+		AuthnContexts:  r.AuthnContexts,
+		Artifact:       server.ArtifactBinding{Enabled: cfg.Artifact.Enabled, Lifetime: cfg.Artifact.Lifetime},
+		Metrics:        sh.metrics,
+		Logger:         log.With("component", "bridge"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	sh.metrics.SetInventory(func() metrics.Inventory { return inventory(r) })
+	return &node{cfg: cfg, r: r, bridge: bridge, stop: stop}, nil
+}
+
+// inventory lists the certificates and metadata sources of r, for the
+// expiry and freshness metrics.
+func inventory(r *Resolved) metrics.Inventory {
+	var inv metrics.Inventory
+	add := func(use, sp string, c *x509.Certificate) {
+		if c != nil {
+			inv.Certificates = append(inv.Certificates, metrics.Certificate{Use: use, SP: sp, NotAfter: c.NotAfter})
+		}
+	}
+	add("saml_signing", "", r.SAMLKey.Cert)
+	for _, c := range r.SAMLAdditionalCerts {
+		add("saml_published", "", c)
+	}
+	if r.JOSE != nil {
+		for use, kp := range map[string]*certs.KeyPair{"oidc_signing": r.JOSE.Sig, "oidc_encryption": r.JOSE.Enc} {
+			if kp != nil {
+				add(use, "", kp.Cert)
+			}
+		}
+	}
+	sps := r.SPs
+	if r.Remote != nil {
+		sps = r.Remote.List()
+	}
+	for _, sp := range sps {
+		for _, c := range sp.SigningCerts {
+			add("sp_signing", sp.EntityID, c)
+		}
+		for _, c := range sp.EncryptionCerts {
+			add("sp_encryption", sp.EntityID, c)
+		}
+	}
+	for _, src := range r.Sources {
+		st := src.Status()
+		inv.Metadata = append(inv.Metadata, metrics.MetadataSource{Source: st.URL, LastSuccess: st.LastSuccess, ValidUntil: st.ValidUntil, Failures: st.Failures, Entities: st.Entities})
+	}
+	return inv
 }
 
 // idpMetadata returns the signer of the current SAML key and the IdP
