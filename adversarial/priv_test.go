@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/samlbridge/samlbridge/internal/samltest"
 	"github.com/samlbridge/samlbridge/internal/testenv"
 	"github.com/samlbridge/samlbridge/itsme/emulator"
+	"github.com/samlbridge/samlbridge/metrics"
 	sessionredis "github.com/samlbridge/samlbridge/session/redis"
 )
 
@@ -42,8 +45,8 @@ func canaryPersona() emulator.Persona {
 // TestPRIV01CanaryNeverLeaves runs a full login of a canary person with
 // the real Redis store, then scans everything the bridge wrote (logs at
 // debug level, the audit stream, every Redis key and value under the
-// store's prefix) for the canary values. There is no /metrics endpoint
-// yet; when there is, it joins the scan (top-25 #25).
+// store's prefix, and the /metrics exposition) for the canary values
+// (top-25 #25).
 func TestPRIV01CanaryNeverLeaves(t *testing.T) {
 	addr := testenv.RedisAddr(t)
 	secret := make([]byte, 32)
@@ -59,6 +62,7 @@ func TestPRIV01CanaryNeverLeaves(t *testing.T) {
 	w := newWorld(t, func(o *demo.Options) {
 		o.Store = store
 		o.Personas = []emulator.Persona{canaryPersona()}
+		o.Metrics = metrics.New()
 	})
 
 	// Snapshot Redis while the login is in flight (the transaction and
@@ -96,7 +100,16 @@ func TestPRIV01CanaryNeverLeaves(t *testing.T) {
 	}
 	nin := canaryNIN()
 	canaries := []string{nin, nin[:6] + " " + nin[6:9] + " " + nin[9:], canaryEmail, "Zebulon", "Quaxwort", res.NameID}
-	for where, text := range map[string]string{"logs": w.logs.String(), "audit": w.audit.String(), "redis": redisDump.String()} {
+	mresp, err := http.Get(w.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposition, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(exposition), `samlbridge_flows_total{outcome="success"`) {
+		t.Fatalf("/metrics does not count the login: the scan would prove nothing\n%.2000s", exposition)
+	}
+	for where, text := range map[string]string{"logs": w.logs.String(), "audit": w.audit.String(), "redis": redisDump.String(), "metrics": string(exposition)} {
 		for _, c := range canaries {
 			if strings.Contains(text, c) {
 				t.Errorf("%s contain the canary %q", where, c)
