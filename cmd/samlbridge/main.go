@@ -6,11 +6,13 @@
 //	samlbridge demo [--addr 127.0.0.1:8080] [--state-dir DIR] [--sp-metadata FILE]...
 //	samlbridge serve --config FILE
 //	samlbridge check --config FILE
+//	samlbridge emulator --client-id ID --redirect-uri URL --jwks-url URL --service-code CODE=TYPE [--addr 127.0.0.1:8090]
 //
 // demo runs the bridge with the built-in itsme emulator and a demo SP on one
 // loopback address. serve runs against real itsme with a YAML
 // configuration; check validates that configuration and reports every
-// problem at once.
+// problem at once. emulator runs the built-in itsme emulator alone on
+// loopback, for bridges started with serve (examples/cluster).
 package main
 
 import (
@@ -33,6 +35,7 @@ const usage = `usage:
   samlbridge demo  [--addr 127.0.0.1:8080] [--state-dir DIR] [--sp-metadata FILE]...
   samlbridge serve --config FILE
   samlbridge check --config FILE
+  samlbridge emulator --client-id ID --redirect-uri URL --jwks-url URL --service-code CODE=TYPE [--addr 127.0.0.1:8090] [--issuer URL]
 `
 
 // run is main without os.Exit, for tests.
@@ -49,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "check":
 		err = runCheck(ctx, args[1:], stdout, stderr)
+	case "emulator":
+		err = runEmulator(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
