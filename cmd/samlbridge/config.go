@@ -190,6 +190,9 @@ type SessionConfig struct {
 	// Secret keys and encrypts what is stored (≥ 32 bytes, hex), the same
 	// on every node.
 	Secret Secret `yaml:"secret"`
+	// KeyPrefix starts every Redis key (default "samlbridge:"), so that
+	// several deployments can share one Redis; the same on every node.
+	KeyPrefix string `yaml:"key_prefix"`
 }
 
 // AuthnContextsConfig is the policy table in YAML.
@@ -457,6 +460,9 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 	case "redis":
 		if _, err := sessionredis.ParseURL(c.Session.URL); err != nil {
 			add("session.url: %w", err)
+		}
+		if len(c.Session.KeyPrefix) > 64 || strings.ContainsAny(c.Session.KeyPrefix, " \t\r\n{}") {
+			add("session.key_prefix: %q must be at most 64 characters, without spaces or braces", c.Session.KeyPrefix)
 		}
 		if secret, err := c.Session.Secret.load(c); err != nil {
 			add("session.secret: %w", err)

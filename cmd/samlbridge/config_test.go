@@ -574,3 +574,45 @@ func TestMetadataURLConfig(t *testing.T) {
 		t.Errorf("check output does not name the URL and the signature problem:\n%s", errb.String())
 	}
 }
+
+// TestOperationsConfig: the itsme timeout and breaker, the metrics
+// listener and the Redis key prefix reach the configuration, and each bad
+// value is reported under its own name.
+func TestOperationsConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := writeValidConfig(t, dir, "")
+	base := readFile(t, p)
+	withItsme := func(extra string) string {
+		return strings.Replace(base, "encryption_key_file: enc.key}", "encryption_key_file: enc.key"+extra+"}", 1)
+	}
+	good := withItsme(", timeout: 3s, breaker: {threshold: 7, cooldown: 1m}") +
+		"metrics: {listen: \"127.0.0.1:9090\"}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"prod-a:\"}\n"
+	writeFile(t, dir, "c.yaml", good)
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Resolve(time.Now()); err != nil {
+		t.Fatalf("valid operations settings refused: %v", err)
+	}
+	if cfg.Itsme.Timeout != 3*time.Second || cfg.Itsme.Breaker.Threshold != 7 || cfg.Itsme.Breaker.Cooldown != time.Minute ||
+		cfg.Metrics.Listen != "127.0.0.1:9090" || cfg.Session.KeyPrefix != "prod-a:" {
+		t.Errorf("settings not read: %+v %+v %+v", cfg.Itsme, cfg.Metrics, cfg.Session)
+	}
+
+	bad := withItsme(", timeout: 2m, breaker: {threshold: -1, cooldown: 2h}") +
+		"metrics: {listen: \"9090\"}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"{slot}\"}\n"
+	writeFile(t, dir, "c.yaml", bad)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, errb.String())
+	}
+	for _, want := range []string{
+		"itsme.timeout: 2m0s", "itsme.breaker.threshold: -1", "itsme.breaker.cooldown: 2h0m0s",
+		`metrics.listen: "9090"`, `session.key_prefix: "{slot}"`,
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, errb.String())
+		}
+	}
+}

@@ -249,7 +249,7 @@ func openStore(ctx context.Context, cfg *Config, r *Resolved, log *slog.Logger) 
 	if cfg.Session.Store != "redis" {
 		return memory.New(0), nil
 	}
-	rs, err := sessionredis.Open(sessionredis.Config{URL: cfg.Session.URL, Secret: r.StoreSecret})
+	rs, err := sessionredis.Open(sessionredis.Config{URL: cfg.Session.URL, Secret: r.StoreSecret, KeyPrefix: cfg.Session.KeyPrefix})
 	if err != nil {
 		return nil, err
 	}
