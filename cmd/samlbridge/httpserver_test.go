@@ -190,3 +190,63 @@ func TestDefaultHTTPLimitsAreSet(t *testing.T) {
 		t.Errorf("MaxHeaderBytes %d", d.MaxHeaderBytes)
 	}
 }
+
+// TestShutdownDrainsInFlightRequests: when the context ends (SIGTERM), a
+// request already being handled finishes with its full answer, the
+// listener stops accepting new connections, and serveWithLimits returns
+// nil only after the in-flight request is done.
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(entered)
+		<-release // the request is in flight while shutdown starts
+		_, _ = io.WriteString(w, "finished after shutdown began")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveWithLimits(ctx, ln, h, slog.New(slog.DiscardHandler), testLimits) }()
+
+	answer := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/slow")
+		if err != nil {
+			answer <- "error: " + err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answer <- resp.Status + " " + string(b)
+	}()
+	<-entered
+	cancel() // SIGTERM
+	// The listener closes while the request is still in flight.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		_ = conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still accepts connections after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("serveWithLimits returned (%v) before the in-flight request finished", err)
+	default:
+	}
+	close(release)
+	if got := <-answer; got != "200 OK finished after shutdown began" {
+		t.Errorf("the in-flight request got %q", got)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
