@@ -16,6 +16,10 @@ type JOSEKeys struct {
 	Sig    *KeyPair
 	Enc    *KeyPair
 	OldEnc []*KeyPair
+	// NextSig, when set, is published in the JWK Set with use "sig" but
+	// signs nothing: the provider caches the set, so the next signing key
+	// is published ahead of the switch.
+	NextSig *KeyPair
 }
 
 // Validate reports whether both keys are present and distinct.
@@ -25,6 +29,13 @@ func (k *JOSEKeys) Validate() error {
 	}
 	if k.Sig.Key.PublicKey.Equal(&k.Enc.Key.PublicKey) {
 		return errors.New("certs: the JOSE signing and encryption keys must differ (key separation)")
+	}
+	if k.NextSig != nil {
+		for _, kp := range append([]*KeyPair{k.Sig, k.Enc}, k.OldEnc...) {
+			if kp != nil && k.NextSig.Key.PublicKey.Equal(&kp.Key.PublicKey) {
+				return errors.New("certs: the next JOSE signing key must differ from the current signing and encryption keys")
+			}
+		}
 	}
 	return nil
 }
@@ -48,13 +59,18 @@ func (k *JOSEKeys) DecryptionKey(kid string) *rsa.PrivateKey {
 	return nil
 }
 
-// PublicJWKS returns the public keys as a JWK Set: the signing key with
-// use "sig" and every decryption key with use "enc". It never contains
+// PublicJWKS returns the public keys as a JWK Set: the signing key (and
+// the next one) with use "sig" and every decryption key with use "enc". It never contains
 // private members.
 func (k *JOSEKeys) PublicJWKS() jose.JSONWebKeySet {
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
 		Key: &k.Sig.Key.PublicKey, KeyID: k.Sig.KeyID(), Use: "sig", Algorithm: string(jose.RS256),
 	}}}
+	if k.NextSig != nil {
+		set.Keys = append(set.Keys, jose.JSONWebKey{
+			Key: &k.NextSig.Key.PublicKey, KeyID: k.NextSig.KeyID(), Use: "sig", Algorithm: string(jose.RS256),
+		})
+	}
 	for _, kp := range append([]*KeyPair{k.Enc}, k.OldEnc...) {
 		if kp == nil {
 			continue

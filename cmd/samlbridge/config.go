@@ -99,6 +99,9 @@ type ItsmeConfig struct {
 	SigningKeyFile        string            `yaml:"signing_key_file"`
 	EncryptionKeyFile     string            `yaml:"encryption_key_file"`
 	OldEncryptionKeyFiles []string          `yaml:"old_encryption_key_files"`
+	// NextSigningKeyFile is published in /jwks next to the signing key but
+	// signs nothing, so itsme knows it before it becomes the signing key.
+	NextSigningKeyFile string `yaml:"next_signing_key_file"`
 	EncryptRequestObject  *bool             `yaml:"encrypt_request_object"`
 	// Timeout bounds each call to itsme (default 10s, at most 60s). A
 	// login makes at most three calls after the user confirms.
@@ -438,6 +441,13 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 			continue
 		}
 		jose.OldEnc = append(jose.OldEnc, kp)
+	}
+	if f := c.Itsme.NextSigningKeyFile; f != "" {
+		if kp, err := certs.LoadFiles(c.path(f), ""); err != nil {
+			add("itsme.next_signing_key_file: %w", err)
+		} else {
+			jose.NextSig = kp
+		}
 	}
 	if jose.Sig != nil && jose.Enc != nil {
 		if err := jose.Validate(); err != nil {

@@ -585,22 +585,33 @@ func TestOperationsConfig(t *testing.T) {
 	withItsme := func(extra string) string {
 		return strings.Replace(base, "encryption_key_file: enc.key}", "encryption_key_file: enc.key"+extra+"}", 1)
 	}
-	good := withItsme(", timeout: 3s, breaker: {threshold: 7, cooldown: 1m}") +
+	good := withItsme(", timeout: 3s, breaker: {threshold: 7, cooldown: 1m}, next_signing_key_file: saml.key") +
 		"metrics: {listen: \"127.0.0.1:9090\"}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"prod-a:\"}\n"
 	writeFile(t, dir, "c.yaml", good)
 	cfg, err := LoadConfig(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.Resolve(time.Now()); err != nil {
+	r, err := cfg.Resolve(time.Now())
+	if err != nil {
 		t.Fatalf("valid operations settings refused: %v", err)
+	}
+	if sigs := 0; r.JOSE.NextSig == nil || func() int {
+		for _, k := range r.JOSE.PublicJWKS().Keys {
+			if k.Use == "sig" {
+				sigs++
+			}
+		}
+		return sigs
+	}() != 2 {
+		t.Errorf("the next signing key is not published in /jwks")
 	}
 	if cfg.Itsme.Timeout != 3*time.Second || cfg.Itsme.Breaker.Threshold != 7 || cfg.Itsme.Breaker.Cooldown != time.Minute ||
 		cfg.Metrics.Listen != "127.0.0.1:9090" || cfg.Session.KeyPrefix != "prod-a:" {
 		t.Errorf("settings not read: %+v %+v %+v", cfg.Itsme, cfg.Metrics, cfg.Session)
 	}
 
-	bad := withItsme(", timeout: 2m, breaker: {threshold: -1, cooldown: 2h}") +
+	bad := withItsme(", timeout: 2m, breaker: {threshold: -1, cooldown: 2h}, next_signing_key_file: sig.key") +
 		"metrics: {listen: \"9090\"}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"{slot}\"}\n"
 	writeFile(t, dir, "c.yaml", bad)
 	var out, errb bytes.Buffer
@@ -610,6 +621,7 @@ func TestOperationsConfig(t *testing.T) {
 	for _, want := range []string{
 		"itsme.timeout: 2m0s", "itsme.breaker.threshold: -1", "itsme.breaker.cooldown: 2h0m0s",
 		`metrics.listen: "9090"`, `session.key_prefix: "{slot}"`,
+		"the next JOSE signing key must differ",
 	} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("check output lacks %q:\n%s", want, errb.String())
