@@ -101,8 +101,8 @@ type ItsmeConfig struct {
 	OldEncryptionKeyFiles []string          `yaml:"old_encryption_key_files"`
 	// NextSigningKeyFile is published in /jwks next to the signing key but
 	// signs nothing, so itsme knows it before it becomes the signing key.
-	NextSigningKeyFile string `yaml:"next_signing_key_file"`
-	EncryptRequestObject  *bool             `yaml:"encrypt_request_object"`
+	NextSigningKeyFile   string `yaml:"next_signing_key_file"`
+	EncryptRequestObject *bool  `yaml:"encrypt_request_object"`
 	// Timeout bounds each call to itsme (default 10s, at most 60s). A
 	// login makes at most three calls after the user confirms.
 	Timeout time.Duration `yaml:"timeout"`
