@@ -94,16 +94,16 @@ func TestAuthorizationErrors(t *testing.T) {
 			q.Set("request_uri", h.base+"/rp/request.jwt")
 		}, wantRedirect: phone},
 		{name: "nested request object RSA-OAEP A128CBC-HS256", request: func(q url.Values, ro map[string]any) {
-			q.Set("request", encryptTo(t, &tk.opEnc.PublicKey, h.emu.encKID, jose.RSA_OAEP, jose.A128CBC_HS256, signJWT(t, tk.rpSig, clientSigKID, ro)))
+			q.Set("request", encryptTo(t, &tk.opEnc.PublicKey, h.emu.ownKeys().encKID, jose.RSA_OAEP, jose.A128CBC_HS256, signJWT(t, tk.rpSig, clientSigKID, ro)))
 		}, wantRedirect: phone},
 		{name: "nested request object RSA1_5 refused", request: func(q url.Values, ro map[string]any) {
-			q.Set("request", encryptTo(t, &tk.opEnc.PublicKey, h.emu.encKID, jose.RSA1_5, jose.A128CBC_HS256, signJWT(t, tk.rpSig, clientSigKID, ro)))
+			q.Set("request", encryptTo(t, &tk.opEnc.PublicKey, h.emu.ownKeys().encKID, jose.RSA1_5, jose.A128CBC_HS256, signJWT(t, tk.rpSig, clientSigKID, ro)))
 		}, wantRedirect: codeInvalidRequestObject},
 		{name: "encrypted but unsigned request object", request: func(q url.Values, ro map[string]any) {
-			q.Set("request", encryptTo(t, &tk.opEnc.PublicKey, h.emu.encKID, jose.RSA_OAEP_256, jose.A256GCM, unsignedJWT(t, ro)))
+			q.Set("request", encryptTo(t, &tk.opEnc.PublicKey, h.emu.ownKeys().encKID, jose.RSA_OAEP_256, jose.A256GCM, unsignedJWT(t, ro)))
 		}, wantRedirect: codeInvalidRequestObject},
 		{name: "request object encrypted to another key", request: func(q url.Values, ro map[string]any) {
-			q.Set("request", encryptTo(t, &tk.evil.PublicKey, h.emu.encKID, jose.RSA_OAEP_256, jose.A256GCM, signJWT(t, tk.rpSig, clientSigKID, ro)))
+			q.Set("request", encryptTo(t, &tk.evil.PublicKey, h.emu.ownKeys().encKID, jose.RSA_OAEP_256, jose.A256GCM, signJWT(t, tk.rpSig, clientSigKID, ro)))
 		}, wantRedirect: codeInvalidRequestObject},
 		{name: "repeated parameter", query: func(q url.Values) { q.Add("nonce", "again") }, wantRedirect: codeInvalidRequest},
 		{name: "malformed claims", request: func(url.Values, map[string]any) {}, query: func(q url.Values) { q.Set("claims", `{"id_token":[]}`) }, wantRedirect: codeInvalidRequest},

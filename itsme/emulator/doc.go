@@ -23,6 +23,12 @@
 //	/userinfo                          GET or POST with a Bearer token (§4)
 //	/picture                           GET with a Bearer token
 //
+// Tests can make the emulator misbehave: InjectFault makes an endpoint
+// slow, answer an error status or a body that does not parse, or drop the
+// connection; RotateSigningKey and RotateEncryptionKey replace its keys,
+// with or without publishing them; Requests and FaultHits count what
+// reached each endpoint.
+//
 // All state lives in memory, bounded in size and expired by the injected
 // clock. The emulator is for tests and demos only.
 package emulator

@@ -11,10 +11,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/samlbridge/samlbridge/certs"
 )
 
 // Paths of the endpoints, relative to the issuer's path.
@@ -35,15 +35,17 @@ type Emulator struct {
 	basePath string
 	clients  map[string]*Client
 	personas []Persona
-	sigKey   *rsa.PrivateKey
-	encKey   *rsa.PrivateKey
-	sigKID   string
-	encKID   string
 	secret   []byte
 	picture  []byte
 	log      *slog.Logger
 	store    *store
 	keys     *keyCache
+
+	// opKeys holds the emulator's own keys; rotateMu serializes rotations.
+	opKeys   atomic.Pointer[keySet]
+	rotateMu sync.Mutex
+
+	faults faultTable
 }
 
 // New validates cfg and returns an emulator. Every configuration problem
@@ -76,17 +78,18 @@ func New(cfg Config) (*Emulator, error) {
 		e.clients[c.ID] = &c
 	}
 	var err error
-	if e.sigKey = cfg.SigningKey; e.sigKey == nil {
-		if e.sigKey, err = rsa.GenerateKey(cfg.Rand, minRSABits); err != nil {
+	sigKey, encKey := cfg.SigningKey, cfg.EncryptionKey
+	if sigKey == nil {
+		if sigKey, err = rsa.GenerateKey(cfg.Rand, minRSABits); err != nil {
 			return nil, fmt.Errorf("emulator: generating the signing key: %w", err)
 		}
 	}
-	if e.encKey = cfg.EncryptionKey; e.encKey == nil {
-		if e.encKey, err = rsa.GenerateKey(cfg.Rand, minRSABits); err != nil {
+	if encKey == nil {
+		if encKey, err = rsa.GenerateKey(cfg.Rand, minRSABits); err != nil {
 			return nil, fmt.Errorf("emulator: generating the encryption key: %w", err)
 		}
 	}
-	e.sigKID, e.encKID = certs.PublicKeyID(&e.sigKey.PublicKey), certs.PublicKeyID(&e.encKey.PublicKey)
+	e.opKeys.Store(newKeySet(sigKey, encKey))
 	if e.secret = cfg.SubjectSecret; e.secret == nil {
 		e.secret = make([]byte, 32)
 		if _, err := io.ReadFull(cfg.Rand, e.secret); err != nil {
@@ -112,8 +115,11 @@ func (e *Emulator) Handler() http.Handler {
 func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	path, ok := strings.CutPrefix(r.URL.Path, e.basePath)
-	if !ok {
+	if !ok || !slices.Contains(endpoints, path) {
 		http.NotFound(w, r)
+		return
+	}
+	if f, ok := e.faults.arrive(path); ok && e.applyFault(w, r, path, f) {
 		return
 	}
 	switch path {
@@ -139,14 +145,14 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // maxBodyBytes caps every request body.
 const maxBodyBytes = 64 << 10
 
-// PublicJWKS returns the emulator's public keys: the RS256 signing key
-// (use "sig") and the encryption key (use "enc") clients encrypt request
-// objects and client assertions to.
+// PublicJWKS returns the emulator's published public keys: the RS256
+// signing keys (use "sig"), then the encryption keys (use "enc") clients
+// encrypt request objects and client assertions to. Without rotations
+// there is one of each; after RotateSigningKey or RotateEncryptionKey the
+// newest key of each use comes first.
 func (e *Emulator) PublicJWKS() jose.JSONWebKeySet {
-	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: &e.sigKey.PublicKey, KeyID: e.sigKID, Use: "sig", Algorithm: string(jose.RS256)},
-		{Key: &e.encKey.PublicKey, KeyID: e.encKID, Use: "enc"},
-	}}
+	ks := e.ownKeys()
+	return jose.JSONWebKeySet{Keys: append(slices.Clone(ks.pubSig), ks.pubEnc...)}
 }
 
 // endpoint returns the absolute URL of an endpoint path.

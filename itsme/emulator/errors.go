@@ -26,6 +26,8 @@ var (
 	ErrReplay = errors.New("emulator: jti replayed")
 	// ErrFetch is a failed fetch of a client's JWK Set or request_uri.
 	ErrFetch = errors.New("emulator: fetch failed")
+	// ErrFault marks every problem InjectFault finds in a Fault.
+	ErrFault = errors.New("emulator: invalid fault")
 	// ErrStoreFull is returned when the in-memory state is at its bound.
 	ErrStoreFull = errors.New("emulator: state store full")
 )

@@ -29,8 +29,9 @@ func parseHeader(seg string) (map[string]any, error) {
 }
 
 // unwrapJWE returns the compact JWS in raw: raw itself when it is a JWS,
-// or the plaintext of a JWE encrypted to the emulator's key
-// (sign-then-encrypt). The JWE must use RSA-OAEP or RSA-OAEP-256 with
+// or the plaintext of a JWE (sign-then-encrypt) encrypted to an accepted
+// key of the emulator: the one its kid names, or the current key when it
+// has no kid. The JWE must use RSA-OAEP or RSA-OAEP-256 with
 // A128CBC-HS256 or A256GCM, no compression and no crit.
 func (e *Emulator) unwrapJWE(raw string) (string, error) {
 	if len(raw) > maxJWTBytes {
@@ -52,14 +53,19 @@ func (e *Emulator) unwrapJWE(raw string) (string, error) {
 			return "", fmt.Errorf("%w: JWE header %q refused", ErrDecrypt, name)
 		}
 	}
-	if kid, ok := hdr["kid"]; ok && kid != e.encKID {
-		return "", fmt.Errorf("%w: JWE kid is not the emulator's encryption key", ErrUnknownKey)
+	ks := e.ownKeys()
+	key := ks.enc
+	if kid, ok := hdr["kid"]; ok {
+		s, _ := kid.(string)
+		if key, ok = ks.decryptionKey(s); !ok {
+			return "", fmt.Errorf("%w: JWE kid is not an encryption key of the emulator", ErrUnknownKey)
+		}
 	}
 	jwe, err := jose.ParseEncryptedCompact(raw, inboundKeyAlgs, inboundEncs)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
-	plain, err := jwe.Decrypt(e.encKey)
+	plain, err := jwe.Decrypt(key)
 	if err != nil {
 		return "", ErrDecrypt
 	}

@@ -9,9 +9,9 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// seal signs claims RS256 with the emulator's key (kid in the header) and
-// encrypts the JWS to one of c's use=enc keys, picked at random like itsme
-// does (itsme-oidc.md §4.1, pitfall 7), with the configured algorithms,
+// seal signs claims RS256 with the emulator's current signing key (kid in
+// the header) and encrypts the JWS to one of c's use=enc keys, picked at
+// random like itsme does (itsme-oidc.md §4.1, pitfall 7), with the configured algorithms,
 // the key's kid and cty "JWT".
 func (e *Emulator) seal(ctx context.Context, c *Client, claims map[string]any) (string, error) {
 	keys, err := e.keysFor(ctx, c, "")
@@ -33,9 +33,10 @@ func (e *Emulator) seal(ctx context.Context, c *Client, claims map[string]any) (
 	if err != nil {
 		return "", err
 	}
+	ks := e.ownKeys()
 	signer, err := jose.NewSigner(jose.SigningKey{
 		Algorithm: jose.RS256,
-		Key:       jose.JSONWebKey{Key: e.sigKey, KeyID: e.sigKID},
+		Key:       jose.JSONWebKey{Key: ks.sig, KeyID: ks.sigKID},
 	}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return "", fmt.Errorf("emulator: signer: %w", err)

@@ -29,7 +29,7 @@ func TestOpenClientJWT(t *testing.T) {
 		wantErr error
 	}{
 		{"signed", signed, nil},
-		{"signed then encrypted RSA-OAEP-256", encryptTo(t, &tk.opEnc.PublicKey, e.encKID, jose.RSA_OAEP_256, jose.A128CBC_HS256, signed), nil},
+		{"signed then encrypted RSA-OAEP-256", encryptTo(t, &tk.opEnc.PublicKey, e.ownKeys().encKID, jose.RSA_OAEP_256, jose.A128CBC_HS256, signed), nil},
 		{"signed then encrypted without kid", encryptTo(t, &tk.opEnc.PublicKey, "", jose.RSA_OAEP, jose.A256GCM, signed), nil},
 		{"alg none", unsignedJWT(t, claims), ErrUnsigned},
 		{"HS256", hs256(t, claims), ErrUnsigned},
@@ -38,10 +38,10 @@ func TestOpenClientJWT(t *testing.T) {
 		{"enc key kid used for a signature", signJWT(t, tk.rpEnc, clientEncKID, claims), ErrUnknownKey},
 		{"no kid", signJWT(t, tk.rpSig, "", claims), ErrUnknownKey},
 		{"JWE to another kid", encryptTo(t, &tk.opEnc.PublicKey, "other", jose.RSA_OAEP, jose.A256GCM, signed), ErrUnknownKey},
-		{"JWE to another key", encryptTo(t, &tk.evil.PublicKey, e.encKID, jose.RSA_OAEP, jose.A256GCM, signed), ErrDecrypt},
-		{"JWE A128GCM", encryptTo(t, &tk.opEnc.PublicKey, e.encKID, jose.RSA_OAEP, jose.A128GCM, signed), ErrDecrypt},
-		{"JWE holding plain JSON", encryptTo(t, &tk.opEnc.PublicKey, e.encKID, jose.RSA_OAEP, jose.A256GCM, `{"iss":"OIDC_TEST1"}`), ErrUnsigned},
-		{"JWE in JWE", encryptTo(t, &tk.opEnc.PublicKey, e.encKID, jose.RSA_OAEP, jose.A256GCM, encryptTo(t, &tk.opEnc.PublicKey, e.encKID, jose.RSA_OAEP, jose.A256GCM, signed)), ErrUnsigned},
+		{"JWE to another key", encryptTo(t, &tk.evil.PublicKey, e.ownKeys().encKID, jose.RSA_OAEP, jose.A256GCM, signed), ErrDecrypt},
+		{"JWE A128GCM", encryptTo(t, &tk.opEnc.PublicKey, e.ownKeys().encKID, jose.RSA_OAEP, jose.A128GCM, signed), ErrDecrypt},
+		{"JWE holding plain JSON", encryptTo(t, &tk.opEnc.PublicKey, e.ownKeys().encKID, jose.RSA_OAEP, jose.A256GCM, `{"iss":"OIDC_TEST1"}`), ErrUnsigned},
+		{"JWE in JWE", encryptTo(t, &tk.opEnc.PublicKey, e.ownKeys().encKID, jose.RSA_OAEP, jose.A256GCM, encryptTo(t, &tk.opEnc.PublicKey, e.ownKeys().encKID, jose.RSA_OAEP, jose.A256GCM, signed)), ErrUnsigned},
 		{"three dots", "a.b.c.d", ErrMalformedJWT},
 		{"empty", "", ErrMalformedJWT},
 		{"oversized", strings.Repeat("a", maxJWTBytes+1), ErrMalformedJWT},

@@ -23,7 +23,7 @@ func TestTokenErrors(t *testing.T) {
 	}{
 		{name: "valid", mutate: func(*harness, url.Values) {}},
 		{name: "encrypted client assertion", mutate: func(h *harness, f url.Values) {
-			f.Set("client_assertion", encryptTo(h.t, &tk.opEnc.PublicKey, h.emu.encKID, jose.RSA_OAEP_256, jose.A128CBC_HS256, f.Get("client_assertion")))
+			f.Set("client_assertion", encryptTo(h.t, &tk.opEnc.PublicKey, h.emu.ownKeys().encKID, jose.RSA_OAEP_256, jose.A128CBC_HS256, f.Get("client_assertion")))
 		}},
 		{name: "aud array with the token endpoint", mutate: func(h *harness, f url.Values) {
 			f.Set("client_assertion", h.assertion(clientA, map[string]any{"aud": []string{h.issuer, h.issuer + "/token"}}))
