@@ -34,6 +34,23 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
+// checkFails runs "samlbridge check" on the configuration at p, insists
+// that it exits 1, fails the test for each of wants its report lacks, and
+// returns the report (for tests that also check what it must not say).
+func checkFails(t *testing.T, p string, wants ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range wants {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, errb.String())
+		}
+	}
+	return errb.String()
+}
+
 func TestLoadConfigRejectsUnknownKeyWithLine(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFile(t, dir, "c.yaml", "external_url: https://idp.example\nsaml:\n  signing_key_fil: x.key\n")
@@ -52,20 +69,11 @@ pairwise_secret: {env: SAMLBRIDGE_TEST_UNSET_VARIABLE}
 service_providers:
   - metadata_file: nope.xml
 `)
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"check", "--config", p}, &out, &errb)
-	if code != 1 {
-		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errb.String())
-	}
-	for _, want := range []string{
+	checkFails(t, p,
 		"external_url", "saml.signing_key_file", "itsme.issuer", "itsme.client_id",
 		`unknown service "frobnicate"`, "itsme.signing_key_file: missing", "itsme.encryption_key_file: missing",
 		"SAMLBRIDGE_TEST_UNSET_VARIABLE", "service_providers[0].metadata_file",
-	} {
-		if !strings.Contains(errb.String(), want) {
-			t.Errorf("check output lacks %q:\n%s", want, errb.String())
-		}
-	}
+	)
 }
 
 func TestCheckExpiredCertificateAndNINWithoutEncryption(t *testing.T) {
@@ -106,20 +114,9 @@ pairwise_secret: {file: secret.hex}
 service_providers:
   - {metadata_file: sp.xml, attributes: [name, nin], release: [name, email]}
 `)
-	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
-	}
-	for _, want := range []string{"certificate expired", "national number but its metadata has no encryption key", `release: "email" is not in its attributes`} {
-		if !strings.Contains(errb.String(), want) {
-			t.Errorf("check output lacks %q:\n%s", want, errb.String())
-		}
-	}
+	checkFails(t, p, "certificate expired", "national number but its metadata has no encryption key", `release: "email" is not in its attributes`)
 }
 
-// writeValidConfig writes a complete, valid configuration (keys, secret,
-// SP metadata) to dir, with extra appended to its YAML, and returns the
-// configuration's path.
 // spXML writes a copy of writeValidConfig's SP metadata under another
 // entity ID.
 func spXML(t *testing.T, dir, name, entityID string) {
@@ -131,6 +128,9 @@ func spXML(t *testing.T, dir, name, entityID string) {
 	writeFile(t, dir, name, strings.Replace(string(data), "https://sp.example/", entityID, 1))
 }
 
+// writeValidConfig writes a complete, valid configuration (keys, secret,
+// SP metadata) to dir, with extra appended to its YAML, and returns the
+// configuration's path.
 func writeValidConfig(t *testing.T, dir, extra string) string {
 	t.Helper()
 	for _, n := range []string{"saml", "sig", "enc"} {
@@ -204,23 +204,15 @@ func TestHTTPSection(t *testing.T) {
   rate_limit: {per_minute: -1, burst: -2, max_clients: -3}
   trusted_proxies: [10.0.0.0/8, not-a-cidr, 10.0.0.1/8, 0.0.0.0/0, "::/0"]
 `)
-		var out, errb bytes.Buffer
-		if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
-			t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
-		}
-		for _, want := range []string{
+		report := checkFails(t, p,
 			"http.rate_limit.per_minute: -1", "http.rate_limit.burst: -2", "http.rate_limit.max_clients: -3",
 			`http.trusted_proxies[1]: "not-a-cidr" is not a CIDR prefix`,
 			`http.trusted_proxies[2]: "10.0.0.1/8" has bits set after the prefix length; did you mean 10.0.0.0/8?`,
 			`http.trusted_proxies[3]: "0.0.0.0/0" trusts every address`,
 			`http.trusted_proxies[4]: "::/0" trusts every address`,
-		} {
-			if !strings.Contains(errb.String(), want) {
-				t.Errorf("check output lacks %q:\n%s", want, errb.String())
-			}
-		}
-		if strings.Contains(errb.String(), "trusted_proxies[0]") {
-			t.Errorf("the valid prefix was reported:\n%s", errb.String())
+		)
+		if strings.Contains(report, "trusted_proxies[0]") {
+			t.Errorf("the valid prefix was reported:\n%s", report)
 		}
 	})
 	t.Run("unknown key", func(t *testing.T) {
@@ -333,25 +325,17 @@ func TestAdditionalSigningCertsRejected(t *testing.T) {
 	expired := writeCert(t, dir, "expired.crt", 2048, time.Now().Add(-72*time.Hour), 24*time.Hour)
 	writeCert(t, dir, "next.crt", 2048, time.Now(), time.Hour)
 	withAdditionalCerts(t, p, "missing.crt", "sig.key", "weak.crt", "expired.crt", "saml.crt", "next.crt", "next.crt")
-	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
-	}
-	for _, want := range []string{
+	report := checkFails(t, p,
 		"saml.additional_signing_cert_files[0]: ",
 		"missing.crt: no such file",
 		"saml.additional_signing_cert_files[1] (sig.key): no PEM CERTIFICATE found",
 		"saml.additional_signing_cert_files[2] (weak.crt): the RSA key is 1024 bits",
-		"saml.additional_signing_cert_files[3] (expired.crt): the certificate expired on " + expired.NotAfter.UTC().Format(time.DateOnly),
+		"saml.additional_signing_cert_files[3] (expired.crt): the certificate expired on "+expired.NotAfter.UTC().Format(time.DateOnly),
 		"saml.additional_signing_cert_files[4] (saml.crt): this is the current signing certificate",
 		"saml.additional_signing_cert_files[6] (next.crt): listed twice",
-	} {
-		if !strings.Contains(errb.String(), want) {
-			t.Errorf("check output lacks %q:\n%s", want, errb.String())
-		}
-	}
-	if strings.Contains(errb.String(), "additional_signing_cert_files[5]") {
-		t.Errorf("the valid next certificate was reported:\n%s", errb.String())
+	)
+	if strings.Contains(report, "additional_signing_cert_files[5]") {
+		t.Errorf("the valid next certificate was reported:\n%s", report)
 	}
 }
 
@@ -397,15 +381,9 @@ func TestAttributeProfileConfig(t *testing.T) {
 		dir := t.TempDir()
 		p := writeValidConfig(t, dir, "  - {metadata_file: sp-oid.xml, attribute_profile: OID}\n")
 		spXML(t, dir, "sp-oid.xml", "https://oid.example/")
-		var out, errb bytes.Buffer
-		if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
-			t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
-		}
-		if want := `service_providers[1].attribute_profile: attributes: unknown attribute profile: "OID"`; !strings.Contains(errb.String(), want) {
-			t.Errorf("check output lacks %q:\n%s", want, errb.String())
-		}
-		if strings.Contains(errb.String(), "service_providers[0].attribute_profile") {
-			t.Errorf("the SP without attribute_profile was reported:\n%s", errb.String())
+		report := checkFails(t, p, `service_providers[1].attribute_profile: attributes: unknown attribute profile: "OID"`)
+		if strings.Contains(report, "service_providers[0].attribute_profile") {
+			t.Errorf("the SP without attribute_profile was reported:\n%s", report)
 		}
 	})
 }
@@ -470,21 +448,13 @@ authn_contexts:
 		for i, id := range []string{"sp2", "sp3", "sp4"} {
 			spXML(t, dir, id+".xml", fmt.Sprintf("https://%s.example/%d", id, i))
 		}
-		var out, errb bytes.Buffer
-		if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
-			t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
-		}
-		for _, want := range []string{
+		checkFails(t, p,
 			`service_providers[1].signing: "sideways"`,
 			"service_providers[2].signature_algorithm: rsa-sha1 is broken and needs legacy_sha1: true",
 			`service_providers[3].signature_algorithm: "hmac-sha256"`,
 			"sso_session.lifetime: 48h0m0s",
 			`authn_contexts.classes[0].acr: "acr_gold"`,
-		} {
-			if !strings.Contains(errb.String(), want) {
-				t.Errorf("check output lacks %q:\n%s", want, errb.String())
-			}
-		}
+		)
 	})
 }
 
@@ -614,17 +584,9 @@ func TestOperationsConfig(t *testing.T) {
 	bad := withItsme(", timeout: 2m, breaker: {threshold: -1, cooldown: 2h}, next_signing_key_file: sig.key") +
 		"metrics: {listen: \"9090\"}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"{slot}\"}\n"
 	writeFile(t, dir, "c.yaml", bad)
-	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, errb.String())
-	}
-	for _, want := range []string{
+	checkFails(t, p,
 		"itsme.timeout: 2m0s", "itsme.breaker.threshold: -1", "itsme.breaker.cooldown: 2h0m0s",
 		`metrics.listen: "9090"`, `session.key_prefix: "{slot}"`,
 		"the next JOSE signing key must differ",
-	} {
-		if !strings.Contains(errb.String(), want) {
-			t.Errorf("check output lacks %q:\n%s", want, errb.String())
-		}
-	}
+	)
 }
