@@ -167,3 +167,18 @@ func TestTimeoutAndBreakerConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultClientFollowsTimeout: the default HTTP client's own limits
+// are Config.Timeout, so a configured timeout above 10 s is not cut short
+// by a fixed one underneath.
+func TestDefaultClientFollowsTimeout(t *testing.T) {
+	_, c, _ := setup(t, func(cfg *Config) { cfg.Timeout = 45 * time.Second })
+	hc := c.cfg.HTTPClient
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("default transport is a %T", hc.Transport)
+	}
+	if hc.Timeout != 45*time.Second || tr.ResponseHeaderTimeout != 45*time.Second {
+		t.Errorf("default client timeout %s, response header timeout %s; want 45s for both", hc.Timeout, tr.ResponseHeaderTimeout)
+	}
+}
