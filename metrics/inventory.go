@@ -81,16 +81,23 @@ func (c *inventoryCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	inv := (*fn)()
-	seen := map[[3]string]bool{}
+	// Two certificates of one use (a current and a next key) share labels;
+	// report the one that expires first.
+	type labels struct{ use, sp string }
+	first := map[labels]time.Time{}
+	var order []labels
 	for _, cert := range inv.Certificates {
-		// Two certificates of one use (a current and a next key) share
-		// labels; report the one that expires first.
-		key := [3]string{cert.Use, cert.SP}
-		if seen[key] {
-			continue
+		k := labels{cert.Use, cert.SP}
+		t, seen := first[k]
+		if !seen {
+			order = append(order, k)
 		}
-		seen[key] = true
-		ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(earliest(inv.Certificates, cert.Use, cert.SP).Unix()), cert.Use, cert.SP)
+		if !seen || cert.NotAfter.Before(t) {
+			first[k] = cert.NotAfter
+		}
+	}
+	for _, k := range order {
+		ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(first[k].Unix()), k.use, k.sp)
 	}
 	for _, md := range inv.Metadata {
 		last := 0.0
@@ -104,14 +111,4 @@ func (c *inventoryCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(mdFailuresDesc, prometheus.GaugeValue, float64(md.Failures), md.Source)
 		ch <- prometheus.MustNewConstMetric(mdEntitiesDesc, prometheus.GaugeValue, float64(md.Entities), md.Source)
 	}
-}
-
-func earliest(certs []Certificate, use, sp string) time.Time {
-	var t time.Time
-	for _, c := range certs {
-		if c.Use == use && c.SP == sp && (t.IsZero() || c.NotAfter.Before(t)) {
-			t = c.NotAfter
-		}
-	}
-	return t
 }
