@@ -13,6 +13,7 @@ import (
 	"github.com/samlbridge/samlbridge/internal/syncbuf"
 	"github.com/samlbridge/samlbridge/itsme/emulator"
 	"github.com/samlbridge/samlbridge/metrics"
+	"github.com/samlbridge/samlbridge/saml"
 )
 
 // faultTimeout is the itsme call timeout of the fault tests. The bound
@@ -63,39 +64,34 @@ func (fs *faultStack) loginThrough(t *testing.T) (*page, time.Duration) {
 	b := newBrowser(t)
 	b.client.Timeout = 2 * slowItsme // a hang would fail the bound below, not the test run
 	phone := b.get(fs.base + PathSPLogin)
-	if phone.status != http.StatusOK || !strings.HasPrefix(phone.url.Path, emulatorPathPrefix+"/") {
-		return phone, 0
-	}
-	action, vals := phone.form(t)
 	start := time.Now()
-	final := b.post(action, vals)
+	final := approve(t, b, phone)
 	return final, time.Since(start)
 }
 
-// status returns the SAML top-level and second-level status codes of the
-// response on the auto-POST page, checking it goes to the demo SP's ACS.
+// status returns the SAML top-level status code of the response on the
+// auto-POST page (checking it goes to the demo SP's ACS), after checking
+// that the SP accepts a Success with the persona's data and refuses
+// anything else, which never carries an assertion.
 func (fs *faultStack) status(t *testing.T, p *page) string {
 	t.Helper()
 	_, vals := samlResponseFrom(t, p, fs.base+PathSPACS)
-	raw := decodeB64(t, vals.Get("SAMLResponse"))
+	top, _, hasAssertion := statusOf(t, vals)
 	res, err := fs.SP.Parse(vals.Get("SAMLResponse"))
 	switch {
-	case strings.Contains(raw, "status:Success"):
+	case top == saml.StatusSuccess:
 		if err != nil {
 			t.Fatalf("the SP rejected a Success response: %v", err)
 		}
 		if got := res.Attributes["firstName"]; len(got) != 1 || got[0] != "Maxence" {
 			t.Fatalf("firstName = %q", got)
 		}
-		return "Success"
-	case strings.Contains(raw, "Assertion"):
-		t.Fatalf("an error response carries an assertion:\n%s", raw)
+	case hasAssertion:
+		t.Fatalf("an error response (%s) carries an assertion", top)
 	case err == nil:
 		t.Fatal("the SP accepted an error response")
 	}
-	i := strings.Index(raw, "status:")
-	j := strings.IndexAny(raw[i:], `"`)
-	return raw[i+len("status:") : i+j]
+	return top
 }
 
 // TestUpstreamFaults drives every fault mode of itsme through the whole
@@ -109,28 +105,28 @@ func TestUpstreamFaults(t *testing.T) {
 		want   string // SAML status
 		cause  string // in the bridge's log
 	}{
-		{"token endpoint slow", fault(emulator.Fault{Endpoint: emulator.PathToken, Latency: slowItsme}), "Responder", "context deadline exceeded"},
-		{"token endpoint 503", fault(emulator.Fault{Endpoint: emulator.PathToken, Status: http.StatusServiceUnavailable}), "Responder", "HTTP 503"},
-		{"token endpoint 500 after a delay", fault(emulator.Fault{Endpoint: emulator.PathToken, Latency: faultTimeout / 2, Status: 500}), "Responder", "HTTP 500"},
-		{"token endpoint drops the connection", fault(emulator.Fault{Endpoint: emulator.PathToken, Drop: true}), "Responder", "EOF"},
-		{"token answer malformed", fault(emulator.Fault{Endpoint: emulator.PathToken, Malformed: true}), "Responder", "itsme: token"},
-		{"userinfo 502", fault(emulator.Fault{Endpoint: emulator.PathUserInfo, Status: http.StatusBadGateway}), "Responder", "HTTP 502"},
-		{"userinfo slow", fault(emulator.Fault{Endpoint: emulator.PathUserInfo, Latency: slowItsme}), "Responder", "context deadline exceeded"},
-		{"userinfo malformed", fault(emulator.Fault{Endpoint: emulator.PathUserInfo, Malformed: true}), "Responder", "itsme: userinfo"},
-		{"signing key rotated and published", rotate(true, emulator.DropOld), "Success", "JWK set fetched"},
-		{"signing key rotated, not published", rotate(true, emulator.Unpublished), "Responder", "unknown signing key"},
-		{"encryption key rotated, old one kept", rotate(false, emulator.KeepOld), "Success", "login completed"},
+		{"token endpoint slow", fault(emulator.Fault{Endpoint: emulator.PathToken, Latency: slowItsme}), saml.StatusResponder, "context deadline exceeded"},
+		{"token endpoint 503", fault(emulator.Fault{Endpoint: emulator.PathToken, Status: http.StatusServiceUnavailable}), saml.StatusResponder, "HTTP 503"},
+		{"token endpoint 500 after a delay", fault(emulator.Fault{Endpoint: emulator.PathToken, Latency: faultTimeout / 2, Status: 500}), saml.StatusResponder, "HTTP 500"},
+		{"token endpoint drops the connection", fault(emulator.Fault{Endpoint: emulator.PathToken, Drop: true}), saml.StatusResponder, "EOF"},
+		{"token answer malformed", fault(emulator.Fault{Endpoint: emulator.PathToken, Malformed: true}), saml.StatusResponder, "itsme: token"},
+		{"userinfo 502", fault(emulator.Fault{Endpoint: emulator.PathUserInfo, Status: http.StatusBadGateway}), saml.StatusResponder, "HTTP 502"},
+		{"userinfo slow", fault(emulator.Fault{Endpoint: emulator.PathUserInfo, Latency: slowItsme}), saml.StatusResponder, "context deadline exceeded"},
+		{"userinfo malformed", fault(emulator.Fault{Endpoint: emulator.PathUserInfo, Malformed: true}), saml.StatusResponder, "itsme: userinfo"},
+		{"signing key rotated and published", rotate(true, emulator.DropOld), saml.StatusSuccess, "JWK set fetched"},
+		{"signing key rotated, not published", rotate(true, emulator.Unpublished), saml.StatusResponder, "unknown signing key"},
+		{"encryption key rotated, old one kept", rotate(false, emulator.KeepOld), saml.StatusSuccess, "login completed"},
 		{"JWK set refetch answers 500 after a rotation", func(t *testing.T, e *emulator.Emulator) {
 			rotate(true, emulator.DropOld)(t, e)
 			fault(emulator.Fault{Endpoint: emulator.PathJWKS, Status: 500})(t, e)
-		}, "Responder", "HTTP 500"},
+		}, saml.StatusResponder, "HTTP 500"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := newFaultStack(t)
 			// A first login fetches discovery and the JWK set, as a
 			// running bridge has.
-			if p, _ := fs.loginThrough(t); fs.status(t, p) != "Success" {
+			if p, _ := fs.loginThrough(t); fs.status(t, p) != saml.StatusSuccess {
 				t.Fatal("the warm-up login failed")
 			}
 			tt.inject(t, fs.Emulator)
@@ -184,7 +180,7 @@ func TestItsmeDownAtTheStart(t *testing.T) {
 	if took := time.Since(start); took > faultBound {
 		t.Errorf("the SSO step took %s", took)
 	}
-	if got := fs.status(t, p); got != "Responder" {
+	if got := fs.status(t, p); got != saml.StatusResponder {
 		t.Errorf("SAML status %q, want Responder", got)
 	}
 	r := b.get(fs.base + "/readyz")
@@ -202,18 +198,18 @@ func TestItsmeDownAtTheStart(t *testing.T) {
 // itsme, and the metrics show the open circuit.
 func TestCircuitBreakerStopsHammeringItsme(t *testing.T) {
 	fs := newFaultStack(t)
-	if p, _ := fs.loginThrough(t); fs.status(t, p) != "Success" {
+	if p, _ := fs.loginThrough(t); fs.status(t, p) != saml.StatusSuccess {
 		t.Fatal("the warm-up login failed")
 	}
 	fault(emulator.Fault{Endpoint: emulator.PathToken, Status: http.StatusInternalServerError})(t, fs.Emulator)
 	for i := range 3 {
-		if p, _ := fs.loginThrough(t); fs.status(t, p) != "Responder" {
+		if p, _ := fs.loginThrough(t); fs.status(t, p) != saml.StatusResponder {
 			t.Fatalf("failing login %d did not get Responder", i)
 		}
 	}
 	calls := fs.Emulator.Requests(emulator.PathToken)
 	p, took := fs.loginThrough(t)
-	if got := fs.status(t, p); got != "Responder" {
+	if got := fs.status(t, p); got != saml.StatusResponder {
 		t.Errorf("with the circuit open: %q, want Responder", got)
 	}
 	if after := fs.Emulator.Requests(emulator.PathToken); after != calls {

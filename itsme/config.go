@@ -58,9 +58,10 @@ type Config struct {
 	// itsme's use=enc key (RSA-OAEP-256 and A128CBC-HS256 unless discovery
 	// only allows RSA-OAEP or A256GCM).
 	EncryptRequestObject bool
-	// HTTPClient is used for every call to itsme. Nil means a client whose
-	// timeouts are Timeout. Redirects are never followed, whatever the
-	// client's CheckRedirect says (OIDC-09).
+	// HTTPClient is used for every call to itsme. Nil means a client with
+	// no deadline of its own: every call is bounded by Timeout. Redirects
+	// are never followed, whatever the client's CheckRedirect says
+	// (OIDC-09).
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -177,21 +178,22 @@ func checkBaseURL(s string) error {
 // noRedirects is the CheckRedirect of every client the Client uses.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// httpClient returns a copy of c (or a default client bounded by timeout)
-// that never follows redirects.
-func httpClient(c *http.Client, timeout time.Duration) *http.Client {
+// httpClient returns a copy of c (or a default client) that never follows
+// redirects. The default client sets no overall or response-header
+// deadline: Client.do bounds each call by Config.Timeout, and a second,
+// fixed bound underneath would cut a longer configured timeout short.
+func httpClient(c *http.Client) *http.Client {
 	if c == nil {
 		tr := &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          16,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: timeout,
-			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:   true,
+			MaxIdleConns:        16,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 5 * time.Second,
+			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
 		}
-		return &http.Client{Timeout: timeout, Transport: tr, CheckRedirect: noRedirects}
+		return &http.Client{Transport: tr, CheckRedirect: noRedirects}
 	}
 	cp := *c
 	cp.CheckRedirect = noRedirects
@@ -217,7 +219,7 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultHTTPTimeout
 	}
-	cfg.HTTPClient = httpClient(cfg.HTTPClient, cfg.Timeout)
+	cfg.HTTPClient = httpClient(cfg.HTTPClient)
 	svc := make(map[Service]string, len(cfg.ServiceCodes))
 	for k, v := range cfg.ServiceCodes {
 		svc[k] = v
