@@ -123,7 +123,7 @@ func TestStoreOutcomes(t *testing.T) {
 	if v, err := st.TakeRecord(ctx, "sso|x", now); err != nil || string(v) != "v" {
 		t.Fatalf("TakeRecord = %q, %v", v, err)
 	}
-	if p, ok := st.(interface{ Ping(context.Context) error }); !ok || p.Ping(ctx) != nil {
+	if p, ok := st.(session.Pinger); !ok || p.Ping(ctx) != nil {
 		t.Fatal("the wrapper must answer Ping")
 	}
 	text := scrape(t, m)

@@ -97,7 +97,7 @@ func (st *store) DeleteRecord(ctx context.Context, key string) error {
 
 // Ping checks the wrapped store when it can be checked.
 func (st *store) Ping(ctx context.Context) error {
-	p, ok := st.s.(interface{ Ping(context.Context) error })
+	p, ok := st.s.(session.Pinger)
 	if !ok {
 		return nil
 	}

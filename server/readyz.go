@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/samlbridge/samlbridge/itsme"
+	"github.com/samlbridge/samlbridge/session"
 )
 
 // PathReadyz answers whether this node can serve logins.
@@ -29,11 +30,6 @@ type upstreamHealth interface {
 	Health(ctx context.Context) (itsme.Health, error)
 }
 
-// storePinger is what the Redis store offers for readiness.
-type storePinger interface {
-	Ping(ctx context.Context) error
-}
-
 // readyCheck is one line of the /readyz answer. Details say what is wrong
 // in words an operator can act on, without addresses or error texts from
 // the store (those are logged).
@@ -51,7 +47,7 @@ func (s *Server) readiness(ctx context.Context) (bool, []readyCheck) {
 	var checks []readyCheck
 
 	store := readyCheck{Name: "store", OK: true}
-	if p, ok := s.cfg.Store.(storePinger); ok {
+	if p, ok := s.cfg.Store.(session.Pinger); ok {
 		if err := p.Ping(ctx); err != nil {
 			s.logger(ctx).Warn("readiness: the session store does not answer", "err", err)
 			store.OK, store.Detail = false, "the session store does not answer"

@@ -108,3 +108,9 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// Pinger is a Store that can check it is reachable (the Redis store; the
+// memory store always is). Readiness checks use it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
