@@ -68,8 +68,8 @@ const (
 	soakHeapSlack = 8 << 20
 	// The itsme emulator is not part of the node: it stands in for itsme
 	// and keeps every code, access token and client-assertion jti it
-	// issued until one of its maps reaches 10,000 entries (maxEntries in
-	// itsme/emulator/store.go), then drops the expired ones. A heap
+	// issued until one of its maps reaches 10,000 entries (DefaultStoreLimit in
+	// itsme/emulator/config.go), then drops the expired ones. A heap
 	// profile of the run (SAMLBRIDGE_SOAK_HEAPPROFILE) shows about
 	// 1.5 KiB per flow there and nothing kept by the bridge, so the run
 	// may add soakEmulatorBytes for each of the last soakEmulatorEntries

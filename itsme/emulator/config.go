@@ -73,6 +73,9 @@ const (
 	DefaultTokenTTL       = 300 * time.Second
 	DefaultAccessTokenTTL = 3 * time.Minute
 	DefaultPendingTTL     = 10 * time.Minute
+	// DefaultStoreLimit bounds each map of the emulator's state (pending
+	// phone pages, codes, access tokens, client-assertion jtis).
+	DefaultStoreLimit = 10000
 )
 
 // Config configures an Emulator. Zero values mean the documented default.
@@ -111,6 +114,13 @@ type Config struct {
 	// SubjectSecret keys the pairwise sub derivation; nil means 32 bytes
 	// read from Rand. Set it to keep subs stable across restarts.
 	SubjectSecret []byte
+	// StoreLimit bounds each map of the emulator's in-memory state
+	// (default DefaultStoreLimit). Expired entries are dropped when a map
+	// is full; a map full of live entries refuses new ones
+	// (ErrStoreFull), so with the default lifetimes the emulator serves
+	// about StoreLimit/180 logins per second, sustained. Load generators
+	// raise it; it costs about 1.5 KiB per login kept.
+	StoreLimit int
 	// Now, Rand, HTTPClient and Logger default to time.Now, crypto/rand,
 	// a client with a 5 s timeout that does not follow redirects, and a
 	// discarding logger.

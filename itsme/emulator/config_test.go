@@ -62,6 +62,7 @@ func TestNewValidation(t *testing.T) {
 		{name: "request URI without :443", mutate: func(c *Config) { c.Clients[0].RequestURIs = []string{"https://rp.example/ro"} }, wantErr: ErrConfig, want: []string{":443"}},
 		{name: "same key for signing and encryption", mutate: func(c *Config) { c.EncryptionKey = c.SigningKey }, wantErr: ErrConfig, want: []string{"differ"}},
 		{name: "empty persona list", mutate: func(c *Config) { c.Personas = []Persona{} }, wantErr: ErrConfig, want: []string{"Personas"}},
+		{name: "negative store limit", mutate: func(c *Config) { c.StoreLimit = -1 }, wantErr: ErrConfig, want: []string{"StoreLimit"}},
 		{name: "short subject secret", mutate: func(c *Config) { c.SubjectSecret = []byte("short") }, wantErr: ErrConfig, want: []string{"SubjectSecret"}},
 		{name: "weak key", mutate: func(c *Config) {
 			c.SigningKey = &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: new(big.Int).Rsh(tk.opSig.N, 1100), E: 65537}}

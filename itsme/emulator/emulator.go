@@ -60,7 +60,7 @@ func New(cfg Config) (*Emulator, error) {
 		clients:  map[string]*Client{},
 		personas: slices.Clone(cfg.Personas),
 		log:      cfg.Logger,
-		store:    newStore(maxEntries),
+		store:    newStore(cfg.StoreLimit),
 		keys:     &keyCache{entries: map[string]*clientKeys{}},
 		picture:  placeholderJPEG(),
 	}

@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// maxEntries bounds each map of the store.
-const maxEntries = 10000
-
 // Store errors.
 var (
 	errNotFound   = errors.New("emulator: unknown or expired")

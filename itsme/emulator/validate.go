@@ -39,6 +39,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Personas == nil {
 		cfg.Personas = DefaultPersonas()
 	}
+	if cfg.StoreLimit == 0 {
+		cfg.StoreLimit = DefaultStoreLimit
+	}
 	if cfg.IDTokenKeyAlg == "" {
 		cfg.IDTokenKeyAlg = jose.RSA_OAEP
 	}
@@ -90,6 +93,9 @@ func validate(cfg Config) error {
 	}
 	if cfg.SigningKey != nil && cfg.EncryptionKey != nil && cfg.SigningKey.PublicKey.Equal(&cfg.EncryptionKey.PublicKey) {
 		bad("SigningKey and EncryptionKey must differ")
+	}
+	if cfg.StoreLimit < 1 {
+		bad("StoreLimit %d: must be positive", cfg.StoreLimit)
 	}
 	if cfg.SubjectSecret != nil && len(cfg.SubjectSecret) < 16 {
 		bad("SubjectSecret: want at least 16 bytes")
