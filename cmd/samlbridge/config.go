@@ -127,6 +127,12 @@ type MetricsConfig struct {
 	// /readyz on this address, apart from the public listener. Keep it
 	// on loopback or a management network.
 	Listen string `yaml:"listen"`
+	// Pprof also serves Go's runtime profiles (net/http/pprof) under
+	// /debug/pprof/ on the metrics listener, for performance work:
+	// samlbench reads the live heap there. Off by default. Profiles hold
+	// code paths and memory figures, not secrets, but a CPU or trace
+	// profile costs CPU while it runs. Needs metrics.listen.
+	Pprof bool `yaml:"pprof"`
 }
 
 // SPConfig registers one or more SPs from a metadata file, a metadata URL
@@ -417,6 +423,8 @@ func (c *Config) Resolve(now time.Time) (*Resolved, error) {
 		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
 			add("metrics.listen: %q is not host:port: %w", c.Metrics.Listen, err)
 		}
+	} else if c.Metrics.Pprof {
+		add("metrics.pprof: true needs metrics.listen: profiles are served on the admin listener only")
 	}
 	jose := &certs.JOSEKeys{}
 	for _, k := range []struct {

@@ -556,7 +556,7 @@ func TestOperationsConfig(t *testing.T) {
 		return strings.Replace(base, "encryption_key_file: enc.key}", "encryption_key_file: enc.key"+extra+"}", 1)
 	}
 	good := withItsme(", timeout: 3s, breaker: {threshold: 7, cooldown: 1m}, next_signing_key_file: saml.key") +
-		"metrics: {listen: \"127.0.0.1:9090\"}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"prod-a:\"}\n"
+		"metrics: {listen: \"127.0.0.1:9090\", pprof: true}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"prod-a:\"}\n"
 	writeFile(t, dir, "c.yaml", good)
 	cfg, err := LoadConfig(p)
 	if err != nil {
@@ -577,7 +577,7 @@ func TestOperationsConfig(t *testing.T) {
 		t.Errorf("the next signing key is not published in /jwks")
 	}
 	if cfg.Itsme.Timeout != 3*time.Second || cfg.Itsme.Breaker.Threshold != 7 || cfg.Itsme.Breaker.Cooldown != time.Minute ||
-		cfg.Metrics.Listen != "127.0.0.1:9090" || cfg.Session.KeyPrefix != "prod-a:" {
+		cfg.Metrics.Listen != "127.0.0.1:9090" || !cfg.Metrics.Pprof || cfg.Session.KeyPrefix != "prod-a:" {
 		t.Errorf("settings not read: %+v %+v %+v", cfg.Itsme, cfg.Metrics, cfg.Session)
 	}
 
@@ -589,4 +589,7 @@ func TestOperationsConfig(t *testing.T) {
 		`metrics.listen: "9090"`, `session.key_prefix: "{slot}"`,
 		"the next JOSE signing key must differ",
 	)
+
+	writeFile(t, dir, "c.yaml", base+"metrics: {pprof: true}\n")
+	checkFails(t, p, "metrics.pprof: true needs metrics.listen")
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"reflect"
@@ -192,10 +193,7 @@ func serveConfig(ctx context.Context, path string, reload <-chan struct{}, stdou
 			_ = ln.Close()
 			return fmt.Errorf("metrics.listen %s: %w", cfg.Metrics.Listen, err)
 		}
-		admin := http.NewServeMux()
-		admin.Handle("/metrics", sh.metrics.Handler())
-		admin.Handle(server.PathHealthz, handler)
-		admin.Handle(server.PathReadyz, handler)
+		admin := adminMux(cfg.Metrics, sh.metrics.Handler(), handler)
 		servers++
 		go func() { errc <- listenAndServe(ctx, aln, admin, log.With("listener", "admin")) }()
 		fmt.Fprintf(stdout, "samlbridge metrics on http://%s/metrics\n", aln.Addr())
@@ -425,4 +423,21 @@ func artifactURL(c *Config, base string) string {
 		return ""
 	}
 	return base + server.PathArtifactResolve
+}
+
+// adminMux is the admin listener's handler: /metrics, the node's /healthz
+// and /readyz, and with metrics.pprof Go's profiles under /debug/pprof/.
+func adminMux(cfg MetricsConfig, metricsHandler, node http.Handler) *http.ServeMux {
+	admin := http.NewServeMux()
+	admin.Handle("/metrics", metricsHandler)
+	admin.Handle(server.PathHealthz, node)
+	admin.Handle(server.PathReadyz, node)
+	if cfg.Pprof {
+		admin.HandleFunc("/debug/pprof/", pprof.Index)
+		admin.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		admin.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		admin.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		admin.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return admin
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/samlbridge/samlbridge/internal/samltest"
 	"github.com/samlbridge/samlbridge/internal/syncbuf"
 	"github.com/samlbridge/samlbridge/itsme/emulator"
+	"github.com/samlbridge/samlbridge/server"
 )
 
 // freeAddr returns a loopback address nobody listens on right now.
@@ -226,9 +227,12 @@ func TestServeReloadKeepsFlowsAndTheLastGoodConfig(t *testing.T) {
 			t.Errorf("metrics lack %s", re)
 		}
 	}
-	// Public listener: no /metrics.
-	if st, _, _ := getPage(t, http.DefaultClient, s.base+"/metrics"); st != http.StatusNotFound {
-		t.Errorf("/metrics on the public listener: %d", st)
+	// Public listener: no /metrics, and profiles nowhere unless
+	// metrics.pprof is set (it is not here).
+	for _, u := range []string{s.base + "/metrics", s.base + "/debug/pprof/", s.admin + "/debug/pprof/"} {
+		if st, _, _ := getPage(t, http.DefaultClient, u); st != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", u, st)
+		}
 	}
 }
 
@@ -239,4 +243,31 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestAdminMuxProfiles: metrics.pprof adds Go's profiles to the admin
+// listener (the live heap after a forced GC, as samlbench reads it), and
+// only then.
+func TestAdminMuxProfiles(t *testing.T) {
+	node := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "node "+r.URL.Path) })
+	metricsH := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "metrics") })
+	for _, tt := range []struct {
+		pprof bool
+		path  string
+		code  int
+		body  string
+	}{
+		{false, "/metrics", 200, "metrics"},
+		{false, server.PathReadyz, 200, "node " + server.PathReadyz},
+		{false, "/debug/pprof/heap?debug=1", 404, ""},
+		{true, "/debug/pprof/heap?gc=1&debug=1", 200, "# HeapAlloc = "},
+		{true, "/debug/pprof/", 200, "goroutine"},
+		{true, "/saml/sso", 404, ""},
+	} {
+		rec := httptest.NewRecorder()
+		adminMux(MetricsConfig{Listen: "127.0.0.1:0", Pprof: tt.pprof}, metricsH, node).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+		if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.body) {
+			t.Errorf("pprof=%v GET %s: %d %.80q, want %d containing %q", tt.pprof, tt.path, rec.Code, rec.Body.String(), tt.code, tt.body)
+		}
+	}
 }
