@@ -178,6 +178,10 @@ func checkBaseURL(s string) error {
 // noRedirects is the CheckRedirect of every client the Client uses.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
+// maxIdleConns is how many idle keep-alive connections to itsme the
+// default client keeps.
+const maxIdleConns = 64
+
 // httpClient returns a copy of c (or a default client) that never follows
 // redirects. The default client sets no overall or response-header
 // deadline: Client.do bounds each call by Config.Timeout, and a second,
@@ -185,10 +189,15 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 func httpClient(c *http.Client) *http.Client {
 	if c == nil {
 		tr := &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:   true,
-			MaxIdleConns:        16,
+			Proxy:             http.ProxyFromEnvironment,
+			DialContext:       (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2: true,
+			// itsme is one host: keep as many connections to it idle as
+			// logins may be at their token or userinfo step at once, or
+			// each call past the second opens a new connection (a TLS
+			// handshake to real itsme). net/http keeps 2 by default.
+			MaxIdleConns:        maxIdleConns,
+			MaxIdleConnsPerHost: maxIdleConns,
 			IdleConnTimeout:     90 * time.Second,
 			TLSHandshakeTimeout: 5 * time.Second,
 			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
