@@ -1,0 +1,424 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	crewjam "github.com/crewjam/saml"
+
+	"github.com/samlbridge/samlbridge/internal/cryptofloor"
+)
+
+// fullShape is the crypto shape of the main phase's logins: the bridge's
+// defaults (encrypted request object, assertion signed) for an SP with an
+// encryption key asking for the full identity (userinfo).
+var fullShape = cryptofloor.Shape{EncryptRequestObject: true, UserInfo: true, SignAssertion: true, EncryptAssertion: true}
+
+// mainVariant is the configuration of the main phase.
+func mainVariant() variant {
+	return variant{nodes: 1, sps: 1, signing: "assertion", encrypt: true, attrs: identityAttributes()}
+}
+
+// phaseFloor measures the CPU of one login's asymmetric operations, in
+// this process, on one goroutine, with nothing else running.
+func (b *bench) phaseFloor(context.Context) error {
+	keys, err := cryptofloor.NewKeys(2048, rand.Reader)
+	if err != nil {
+		return err
+	}
+	for range 5 {
+		if err := keys.Login(fullShape, rand.Reader); err != nil {
+			return err
+		}
+	}
+	c0, err := selfCPU()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	for range b.opts.floorN {
+		if err := keys.Login(fullShape, rand.Reader); err != nil {
+			return err
+		}
+	}
+	wall := time.Since(t0)
+	c1, err := selfCPU()
+	if err != nil {
+		return err
+	}
+	ops := fullShape.Ops()
+	var priv int
+	for _, op := range ops {
+		if op.Kind == cryptofloor.Private {
+			priv++
+		}
+	}
+	b.rep.floor = (c1 - c0) / float64(b.opts.floorN)
+	b.rep.add("Crypto floor (one login's RSA-2048 operations, one core)",
+		row("operations", fmt.Sprintf("%d private + %d public (%d logins' worth)", priv, len(ops)-priv, b.opts.floorN)),
+		row("CPU per login", ms(b.rep.floor)),
+		row("wall per login", fmt.Sprintf("%.2f ms", float64(wall.Microseconds())/1000/float64(b.opts.floorN))),
+	)
+	return nil
+}
+
+// selfCPU is this process's user+system CPU seconds.
+func selfCPU() (float64, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, err
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9, nil
+}
+
+// measure runs fn closed-loop on the deployment after a warm-up and
+// returns the result and the nodes' CPU seconds per completed login.
+func (b *bench) measure(ctx context.Context, d *deployment, workers int, fn func(int) (sample, error)) (*result, float64, error) {
+	warm := load(ctx, workers, 0, 3*workers, 0, fn)
+	if err := warm.err(); err != nil {
+		return nil, 0, fmt.Errorf("warm-up: %w", err)
+	}
+	c0, err := d.cpu()
+	if err != nil {
+		return nil, 0, err
+	}
+	res := load(ctx, workers, b.opts.dur, 0, 0, fn)
+	c1, err := d.cpu()
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := res.err(); err != nil {
+		return nil, 0, err
+	}
+	return res, (c1 - c0) / float64(res.completed.Load()), nil
+}
+
+// fullLogins returns a login function over the deployment's SPs in turn,
+// each login in a fresh browser.
+func (d *deployment) fullLogins() func(int) (sample, error) {
+	var next atomic.Uint64
+	return func(int) (sample, error) {
+		sp := d.sps[(next.Add(1)-1)%uint64(len(d.sps))]
+		return d.fullLogin(sp, newBrowser(d.rt))
+	}
+}
+
+// phaseFull: saturation throughput, latency, CPU per login against the
+// floor, memory; latency at half of saturation; logins in flight.
+func (b *bench) phaseFull(ctx context.Context) error {
+	d, err := b.deploy(ctx, mainVariant())
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	n := d.nodes[0]
+	var profErr chan error
+	if b.opts.cpuprofile != "" {
+		profErr = make(chan error, 1)
+		go func() {
+			time.Sleep(b.opts.dur / 10) // past the warm-up's tail
+			profErr <- fetchProfile(n, b.opts.dur*7/10, b.opts.cpuprofile)
+		}()
+	}
+	fn := d.fullLogins()
+	res, cpu, err := b.measure(ctx, d, b.opts.workers, fn)
+	if err != nil {
+		return err
+	}
+	if profErr != nil {
+		if err := <-profErr; err != nil {
+			return fmt.Errorf("CPU profile: %w", err)
+		}
+	}
+	_, peak, err := procMem(n.pid())
+	if err != nil {
+		return err
+	}
+	sat := res.perSecond()
+	b.rep.cpuPerLogin = cpu
+	b.rep.add(fmt.Sprintf("Complete logins, 1 node, memory store, %d concurrent user agents, %s", b.opts.workers, b.opts.dur),
+		row("logins/s (saturation)", fmt.Sprintf("%.1f (%d logins, each verified by the SP)", sat, res.completed.Load())),
+		row("latency added by the bridge", fmt.Sprintf("p50 %s, p95 %s, p99 %s", msd(res.pct(50)), msd(res.pct(95)), msd(res.pct(99)))),
+		row("login wall time (emulator included)", fmt.Sprintf("p50 %s, p99 %s", msd(percentile(res.total, 50)), msd(percentile(res.total, 99)))),
+		row("bridge CPU per login", ms(cpu)),
+		row("ratio to the crypto floor", fmt.Sprintf("%.2f×", cpu/b.rep.floor)),
+		row("bridge peak RSS", mib(peak)),
+	)
+
+	// Half of saturation, an open loop: logins start at a fixed rate.
+	half := load(ctx, 4*b.opts.workers, b.opts.dur, 0, sat/2, fn)
+	if err := half.err(); err != nil {
+		return fmt.Errorf("half saturation: %w", err)
+	}
+	b.rep.p99Half = half.pct(99)
+	b.rep.add(fmt.Sprintf("Half of saturation: %.1f logins/s started at a fixed rate, %s", sat/2, b.opts.dur),
+		row("logins/s achieved", fmt.Sprintf("%.1f (%d starts missed: every agent busy)", half.perSecond(), half.missed.Load())),
+		row("latency added by the bridge", fmt.Sprintf("p50 %s, p95 %s, p99 %s", msd(half.pct(50)), msd(half.pct(95)), msd(half.pct(99)))),
+	)
+
+	// Logins in flight: left at the phone page, then measured.
+	heap0, err := n.liveHeap()
+	if err != nil {
+		return err
+	}
+	rss0, _, err := procMem(n.pid())
+	if err != nil {
+		return err
+	}
+	parked := 0
+	var rows [][2]string
+	for _, level := range b.opts.inflight {
+		if level > parked {
+			var next atomic.Uint64
+			p := load(ctx, b.opts.workers, 0, level-parked, 0, func(int) (sample, error) {
+				sp := d.sps[(next.Add(1)-1)%uint64(len(d.sps))]
+				return sample{}, d.park(sp, newBrowser(d.rt))
+			})
+			if err := p.err(); err != nil {
+				return fmt.Errorf("leaving %d logins in flight: %w", level, err)
+			}
+			parked = level
+		}
+		heap, err := n.liveHeap()
+		if err != nil {
+			return err
+		}
+		rss, _, err := procMem(n.pid())
+		if err != nil {
+			return err
+		}
+		perHeap := float64(heap-heap0) / float64(parked)
+		if level == b.opts.inflight[len(b.opts.inflight)-1] {
+			b.rep.heapPerInflight = perHeap
+		}
+		res, cpu, err := b.measure(ctx, d, b.opts.workers, fn)
+		if err != nil {
+			return fmt.Errorf("with %d in flight: %w", parked, err)
+		}
+		rows = append(rows, row(fmt.Sprintf("%d in flight", parked),
+			fmt.Sprintf("live heap +%.0f B/login, RSS +%.0f B/login; then %.1f logins/s, CPU %s per login",
+				perHeap, float64(rss-rss0)/float64(parked), res.perSecond(), ms(cpu))))
+	}
+	b.rep.add("Logins in flight (memory store; left at the phone page, each with its replay marker)", rows...)
+	return nil
+}
+
+// fetchProfile saves the node's CPU profile over d.
+func fetchProfile(n *node, d time.Duration, path string) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", n.admin, max(1, int(d.Seconds()))))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// phaseSPs: CPU per login with 1, 10, 100 registered SPs.
+func (b *bench) phaseSPs(ctx context.Context) error {
+	var rows [][2]string
+	for _, n := range b.opts.spCounts {
+		v := mainVariant()
+		v.sps = n
+		d, err := b.deploy(ctx, v)
+		if err != nil {
+			return err
+		}
+		res, cpu, err := b.measure(ctx, d, b.opts.workers, d.fullLogins())
+		d.stop()
+		if err != nil {
+			return fmt.Errorf("%d SPs: %w", n, err)
+		}
+		rows = append(rows, row(fmt.Sprintf("%d SPs", n), fmt.Sprintf("%.1f logins/s, CPU %s per login (logins spread over every SP)", res.perSecond(), ms(cpu))))
+	}
+	b.rep.add("Registered SPs (1 node, memory store)", rows...)
+	return nil
+}
+
+// phaseNodes: 1 and 2 nodes sharing a Redis store.
+func (b *bench) phaseNodes(ctx context.Context) error {
+	if b.opts.redis == "" {
+		b.rep.add("Nodes on Redis", row("skipped", "no Redis: pass -redis host:port or set SAMLBRIDGE_REDIS_ADDR (bench/run starts one)"))
+		return nil
+	}
+	var rows [][2]string
+	for _, n := range []int{1, 2} {
+		v := mainVariant()
+		v.nodes, v.redis = n, b.opts.redis
+		d, err := b.deploy(ctx, v)
+		if err != nil {
+			return err
+		}
+		res, cpu, err := b.measure(ctx, d, b.opts.workers, d.fullLogins())
+		d.stop()
+		if err != nil {
+			return fmt.Errorf("%d nodes: %w", n, err)
+		}
+		rows = append(rows, row(fmt.Sprintf("%d node(s)", n), fmt.Sprintf("%.1f logins/s, bridge CPU %s per login (all nodes), latency added p99 %s",
+			res.perSecond(), ms(cpu), msd(res.pct(99)))))
+	}
+	rows = append(rows, row("note", "every process (nodes, Redis, emulator, user agents) shares this machine's cores; round robin per request, no stickiness"))
+	b.rep.add(fmt.Sprintf("Nodes sharing one Redis (%s)", b.opts.redis), rows...)
+	return nil
+}
+
+// verifyEvery is how often the comparison's user agents verify the
+// Response in full (signature and all) rather than only finding its
+// form; the same for both IdPs, so that the agents' own CPU takes less of
+// the machine both IdPs share.
+const verifyEvery = 4
+
+// phaseSimpleSAMLphp: SAML issuance from an established session, the
+// bridge and SimpleSAMLphp in interleaved rounds.
+func (b *bench) phaseSimpleSAMLphp(ctx context.Context) error {
+	ok, why := simpleSAMLphpInstalled()
+	switch {
+	case b.opts.ssp == "off":
+		b.rep.add("SimpleSAMLphp side by side", row("skipped", "-simplesamlphp off (the short run skips it; bench/run runs it)"))
+		return nil
+	case !ok && b.opts.ssp == "auto":
+		b.rep.add("SimpleSAMLphp side by side", row("skipped", why+" (bench/run installs it)"))
+		return nil
+	case !ok:
+		return errors.New(why)
+	}
+	v := variant{nodes: 1, sps: 1, ssoSession: true, signing: "both", attrs: comparisonAttributes}
+	d, err := b.deploy(ctx, v)
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	bridgeSP := d.sps[0]
+
+	sspDir, err := os.MkdirTemp(b.dir, "simplesamlphp-")
+	if err != nil {
+		return err
+	}
+	port := b.opts.sspPort
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return err
+		}
+	}
+	spForSSP := newBenchSP(0, b.keys.sp, false)
+	ssp, err := startSimpleSAMLphpIdP(ctx, sspDir, port, b.keys.ssp.keyPEM, b.keys.ssp.certPEM, sspSP{
+		EntityID: spForSSP.sp.EntityID, ACSURL: spForSSP.sp.AcsURL.String(), CertPEM: b.keys.sp.certPEM,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ssp.Stop() }()
+	sspTransport := &http.Transport{MaxIdleConnsPerHost: 256}
+	defer sspTransport.CloseIdleConnections()
+	md, err := (&deployment{rt: newBalancer("", nil)}).get(ssp.MetadataURL)
+	if err != nil {
+		return fmt.Errorf("SimpleSAMLphp's metadata: %w", err)
+	}
+	var idp crewjam.EntityDescriptor
+	if err := xml.Unmarshal(md, &idp); err != nil {
+		return fmt.Errorf("SimpleSAMLphp's metadata: %w", err)
+	}
+	spForSSP.sp.IDPMetadata = &idp
+
+	// One browser per agent and IdP, each with its session established
+	// by a first, fully verified login.
+	w := b.opts.workers
+	bb, sb := make([]*browser, w), make([]*browser, w)
+	for i := range w {
+		bb[i], sb[i] = newBrowser(d.rt), newBrowser(sspTransport)
+		if _, err := d.fullLogin(bridgeSP, bb[i]); err != nil {
+			return fmt.Errorf("bridge session: %w", err)
+		}
+		if _, err := sessionLogin(spForSSP, sb[i], ssp.SSOURL, true); err != nil {
+			return fmt.Errorf("SimpleSAMLphp session: %w", err)
+		}
+	}
+	type side struct {
+		name     string
+		sp       *benchSP
+		browsers []*browser
+		sso      string
+		cpu      func() (float64, error)
+		logins   int64
+		cpuSum   float64
+		wall     time.Duration
+		lat      []time.Duration
+	}
+	sides := []*side{
+		{name: "samlbridge", sp: bridgeSP, browsers: bb, sso: d.external + "/saml/sso", cpu: d.cpu},
+		{name: "SimpleSAMLphp", sp: spForSSP, browsers: sb, sso: ssp.SSOURL, cpu: ssp.CPUSeconds},
+	}
+	for r := range b.opts.rounds {
+		for _, s := range sides {
+			counts := make([]int, w)
+			fn := func(i int) (sample, error) {
+				counts[i]++
+				return sessionLogin(s.sp, s.browsers[i], s.sso, counts[i]%verifyEvery == 1)
+			}
+			if r == 0 { // warm-up: caches, OPcache, connection pools
+				if err := load(ctx, w, 0, 3*w, 0, fn).err(); err != nil {
+					return fmt.Errorf("%s warm-up: %w", s.name, err)
+				}
+			}
+			c0, err := s.cpu()
+			if err != nil {
+				return err
+			}
+			res := load(ctx, w, b.opts.dur, 0, 0, fn)
+			c1, err := s.cpu()
+			if err != nil {
+				return err
+			}
+			if err := res.err(); err != nil {
+				return fmt.Errorf("%s round %d: %w", s.name, r+1, err)
+			}
+			s.logins += res.completed.Load()
+			s.cpuSum += c1 - c0
+			s.wall += res.wall
+			s.lat = append(s.lat, res.bridge...)
+		}
+	}
+	var rows [][2]string
+	for _, s := range sides {
+		rows = append(rows, row(s.name, fmt.Sprintf("%.1f responses/s, CPU %s per response, latency p50 %s p99 %s (%d responses)",
+			float64(s.logins)/s.wall.Seconds(), ms(s.cpuSum/float64(s.logins)), msd(percentile(s.lat, 50)), msd(percentile(s.lat, 99)), s.logins)))
+	}
+	bt, st := float64(sides[0].logins)/sides[0].wall.Seconds(), float64(sides[1].logins)/sides[1].wall.Seconds()
+	bc, sc := sides[0].cpuSum/float64(sides[0].logins), sides[1].cpuSum/float64(sides[1].logins)
+	b.rep.throughputRatio, b.rep.cpuRatio = bt/st, sc/bc
+	rows = append(rows,
+		row("throughput ratio", fmt.Sprintf("%.1f× (samlbridge / SimpleSAMLphp)", bt/st)),
+		row("CPU ratio", fmt.Sprintf("%.1f× (SimpleSAMLphp CPU per response / samlbridge's)", sc/bc)),
+		row("same work", fmt.Sprintf("one SP, unsigned AuthnRequest by HTTP-Redirect, Response by HTTP-POST form, Response and Assertion both signed RSA-SHA256 with 2048-bit keys, no encryption, the same %d attributes (SimpleSAMLphp adds uid, from which its persistent NameID is derived), persistent NameID; %d agents, %d interleaved rounds of %s; every %dth response verified in full by crewjam, the others checked for the form", len(comparisonAttributes), w, b.opts.rounds, b.opts.dur, verifyEvery)),
+	)
+	b.rep.add("SAML issuance from an established session, side by side with SimpleSAMLphp (Debian package, Apache mod_php)", rows...)
+	return nil
+}
+
+// simpleSAMLphpInstalled reports whether the comparison can run, and why
+// not.
+func simpleSAMLphpInstalled() (bool, string) {
+	if err := sspCheckInstalled(); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProcReaders: the /proc readers agree with getrusage on this
+// process's CPU and give a plausible resident set.
+func TestProcReaders(t *testing.T) {
+	before, err := procCPU(os.Getpid(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self0, err := selfCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := 0
+	for {
+		for i := range 1 << 20 {
+			x += i
+		}
+		s, _ := selfCPU()
+		if s-self0 >= 0.3 {
+			break
+		}
+	}
+	_ = x
+	after, err := procCPU(os.Getpid(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after - before; d < 0.2 || d > 5 {
+		t.Errorf("/proc says %.2f s of CPU while getrusage says at least 0.3 s", d)
+	}
+	rss, peak, err := procMem(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss < 1<<20 || peak < rss {
+		t.Errorf("RSS %d, peak %d: implausible", rss, peak)
+	}
+	if _, err := procCPU(-1, false); err == nil {
+		t.Error("no error for a process that does not exist")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range v {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		in   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 99, 0},
+		{ms(5), 50, 5 * time.Millisecond},
+		{ms(9, 1, 5, 3, 7), 50, 5 * time.Millisecond},
+		{ms(9, 1, 5, 3, 7), 100, 9 * time.Millisecond},
+		{ms(9, 1, 5, 3, 7), 0, 1 * time.Millisecond},
+	} {
+		if got := percentile(tt.in, tt.p); got != tt.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", tt.in, tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-short"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.dur != 2*time.Second || len(o.inflight) != 1 || o.ssp != "off" {
+		t.Errorf("-short: %+v", o)
+	}
+	o, err = parseFlags([]string{"-inflight", "10, 20", "-sps", "3"}, io.Discard)
+	if err != nil || len(o.inflight) != 2 || o.inflight[1] != 20 || o.spCounts[0] != 3 || o.ssp != "auto" {
+		t.Errorf("lists: %+v, %v", o, err)
+	}
+	for _, bad := range [][]string{{"-inflight", "0"}, {"-sps", "x"}, {"-simplesamlphp", "maybe"}, {"-workers", "0"}, {"-duration", "10ms"}} {
+		if _, err := parseFlags(bad, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// TestBalancer: requests for the external address alternate between the
+// nodes with the external Host header; others go straight through.
+func TestBalancer(t *testing.T) {
+	var seen []string
+	mk := func(name string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen = append(seen, name+" "+r.Host)
+			io.WriteString(w, name)
+		}))
+	}
+	a, b, other := mk("a"), mk("b"), mk("other")
+	defer a.Close()
+	defer b.Close()
+	defer other.Close()
+	host := func(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
+	lb := newBalancer("bridge.invalid:80", []string{host(a), host(b)})
+	c := &http.Client{Transport: lb}
+	for _, u := range []string{"http://bridge.invalid:80/x", "http://bridge.invalid:80/y", other.URL, "http://bridge.invalid:80/z"} {
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	want := []string{"a bridge.invalid:80", "b bridge.invalid:80", "other " + host(other), "a bridge.invalid:80"}
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Errorf("requests went to %q, want %q", seen, want)
+	}
+}
