@@ -38,7 +38,7 @@ func TestRequestAndFlowIDsInLogs(t *testing.T) {
 			started = line
 		}
 	}
-	if !strings.Contains(started, "http_request_id="+id) || !regexp.MustCompile(`flow_id=[A-Za-z0-9_-]{12}\b`).MatchString(started) {
+	if !strings.Contains(started, "http_request_id="+id) || !regexp.MustCompile(`flow_id=[A-Za-z0-9_-]{12}(\s|$)`).MatchString(started) {
 		t.Errorf("the login line lacks the request or flow ID: %s", started)
 	}
 	cookies := rec.Result().Cookies()
