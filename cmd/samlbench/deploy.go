@@ -139,7 +139,7 @@ func (b *bench) deploy(ctx context.Context, v variant) (d *deployment, err error
 		if err := os.WriteFile(cfg, []byte(nodeConfig(v, d.external, addrs[i], admins[i], d.emu.issuer, dir)), 0o600); err != nil {
 			return nil, err
 		}
-		n, err := startNode(ctx, b.bin, name, cfg, addrs[i], admins[i])
+		n, err := startNode(ctx, b.bin, name, cfg, addrs[i], admins[i], b.opts.gogc)
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,7 @@
 //
 //	go run ./cmd/samlbench [-short] [-duration 10s] [-workers 8] [-redis 127.0.0.1:6379]
 //	    [-inflight 1000,10000,100000] [-sps 1,10,100] [-simplesamlphp auto|on|off]
-//	    [-bridge PATH] [-cpuprofile FILE] [-keep]
+//	    [-bridge PATH] [-cpuprofile FILE] [-gogc N] [-keep]
 //
 // bench/run installs what is missing (SimpleSAMLphp under Apache, Redis),
 // starts Redis on loopback and runs this command; docs/performance.md
@@ -30,6 +30,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/samlbridge/samlbridge/internal/cryptofloor"
 )
 
 func main() {
@@ -56,6 +58,7 @@ type options struct {
 	cpuprofile string
 	keep       bool
 	floorN     int
+	gogc       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -74,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.bin, "bridge", "", "samlbridge binary (default: built from ./cmd/samlbridge)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the bridge's CPU profile of the main phase to this file (go tool pprof)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, logs, audit)")
+	fs.StringVar(&o.gogc, "gogc", "", "GOGC for the bridge's nodes (empty: Go's default, 100); docs/performance.md measures 400")
 	fs.IntVar(&o.floorN, "floor-logins", 300, "logins' worth of asymmetric operations in the crypto floor measurement")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -99,6 +103,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			o.ssp = "off"
 		}
 		o.rounds = 1
+	}
+	if o.gogc != "" && o.gogc != "off" {
+		if n, err := strconv.Atoi(o.gogc); err != nil || n < 1 {
+			return nil, fmt.Errorf("-gogc %q: want a positive percentage or off", o.gogc)
+		}
 	}
 	if o.workers < 1 || o.dur < time.Second || o.rounds < 1 || o.floorN < 1 {
 		return nil, errors.New("-workers, -rounds and -floor-logins must be positive, -duration at least 1s")
@@ -129,6 +138,8 @@ type bench struct {
 	keys *benchKeys
 	out  io.Writer
 	rep  *report
+	// floorKeys are the crypto floor's keys, made once.
+	floorKeys *cryptofloor.Keys
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {

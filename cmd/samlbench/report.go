@@ -14,10 +14,11 @@ import (
 type report struct {
 	sections []section
 
-	floor, cpuPerLogin        float64 // CPU seconds per login
-	p99Half                   time.Duration
-	heapPerInflight           float64 // bytes
-	throughputRatio, cpuRatio float64
+	floor, floorBusy, cpuPerLogin float64 // CPU seconds per login
+	floorBracket                  float64 // mean floor before and after the main phase
+	p99Half                       time.Duration
+	heapPerInflight               float64 // bytes
+	throughputRatio, cpuRatio     float64
 }
 
 type section struct {
@@ -70,9 +71,13 @@ func (r *report) print(w io.Writer) {
 		}
 		return "NOT met"
 	}
-	if r.floor > 0 && r.cpuPerLogin > 0 {
-		ratio := r.cpuPerLogin / r.floor
-		fmt.Fprintf(w, "  bridge CPU per login ≤ 1.3× the crypto floor: %.2f× (%s / %s)  %s\n", ratio, ms(r.cpuPerLogin), ms(r.floor), mark(ratio <= 1.3))
+	if r.floorBracket > 0 && r.cpuPerLogin > 0 {
+		ratio := r.cpuPerLogin / r.floorBracket
+		fmt.Fprintf(w, "  bridge CPU per login ≤ 1.3× the crypto floor: %.2f× (%s / %s, floor on one core)  %s\n", ratio, ms(r.cpuPerLogin), ms(r.floorBracket), mark(ratio <= 1.3))
+		if r.floorBusy > 0 {
+			busy := r.cpuPerLogin / r.floorBusy
+			fmt.Fprintf(w, "    like for like, floor with every core busy: %.2f× (%s / %s)  %s\n", busy, ms(r.cpuPerLogin), ms(r.floorBusy), mark(busy <= 1.3))
+		}
 	}
 	if r.throughputRatio > 0 {
 		fmt.Fprintf(w, "  SAML issuance throughput ≥ 10× SimpleSAMLphp's: %.1f×  %s (CPU ratio %.1f×)\n", r.throughputRatio, mark(r.throughputRatio >= 10), r.cpuRatio)

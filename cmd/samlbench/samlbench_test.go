@@ -88,7 +88,10 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || len(o.inflight) != 2 || o.inflight[1] != 20 || o.spCounts[0] != 3 || o.ssp != "auto" {
 		t.Errorf("lists: %+v, %v", o, err)
 	}
-	for _, bad := range [][]string{{"-inflight", "0"}, {"-sps", "x"}, {"-simplesamlphp", "maybe"}, {"-workers", "0"}, {"-duration", "10ms"}} {
+	if o, err := parseFlags([]string{"-gogc", "400"}, io.Discard); err != nil || o.gogc != "400" {
+		t.Errorf("-gogc: %+v, %v", o, err)
+	}
+	for _, bad := range [][]string{{"-gogc", "x"}, {"-inflight", "0"}, {"-sps", "x"}, {"-simplesamlphp", "maybe"}, {"-workers", "0"}, {"-duration", "10ms"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -133,9 +133,9 @@ type node struct {
 }
 
 // startNode starts samlbridge serve with cfgPath in its own process group
-// and waits until /healthz answers. Its standard output (the audit
+// and waits until /healthz answers; gogc, when set, is its GOGC. Its standard output (the audit
 // stream) and standard error (the log) go to files beside the config.
-func startNode(ctx context.Context, bin, name, cfgPath, addr, admin string) (*node, error) {
+func startNode(ctx context.Context, bin, name, cfgPath, addr, admin, gogc string) (*node, error) {
 	dir := filepath.Dir(cfgPath)
 	stdout, err := os.Create(filepath.Join(dir, name+".audit"))
 	if err != nil {
@@ -150,6 +150,9 @@ func startNode(ctx context.Context, bin, name, cfgPath, addr, admin string) (*no
 	defer stderr.Close()
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if gogc != "" {
+		cmd.Env = append(os.Environ(), "GOGC="+gogc)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting node %s: %w", name, err)
