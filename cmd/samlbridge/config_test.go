@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
+	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -71,8 +73,8 @@ service_providers:
 `)
 	checkFails(t, p,
 		"external_url", "saml.signing_key_file", "itsme.issuer", "itsme.client_id",
-		`unknown service "frobnicate"`, "itsme.signing_key_file: missing", "itsme.encryption_key_file: missing",
-		"SAMLBRIDGE_TEST_UNSET_VARIABLE", "service_providers[0].metadata_file",
+		`unknown service "frobnicate"`, "itsme.signing_key_file (in itsme, line 3): missing", "itsme.encryption_key_file (in itsme, line 3): missing",
+		"pairwise_secret (line 4): environment variable SAMLBRIDGE_TEST_UNSET_VARIABLE is not set", "service_providers[0].metadata_file (line 6): open ",
 	)
 }
 
@@ -114,7 +116,9 @@ pairwise_secret: {file: secret.hex}
 service_providers:
   - {metadata_file: sp.xml, attributes: [name, nin], release: [name, email]}
 `)
-	checkFails(t, p, "certificate expired", "national number but its metadata has no encryption key", `release: "email" is not in its attributes`)
+	checkFails(t, p, "saml.signing_cert_file (line 2): the certificate expired on "+expired.Cert.NotAfter.UTC().Format(time.DateOnly),
+		"service_providers[0].metadata_file (line 6): https://sp.example/: may receive the national number (nin) but its metadata has no encryption key",
+		`service_providers[0].release[1] (line 6): "email" is not in its attributes`)
 }
 
 // spXML writes a copy of writeValidConfig's SP metadata under another
@@ -205,11 +209,11 @@ func TestHTTPSection(t *testing.T) {
   trusted_proxies: [10.0.0.0/8, not-a-cidr, 10.0.0.1/8, 0.0.0.0/0, "::/0"]
 `)
 		report := checkFails(t, p,
-			"http.rate_limit.per_minute: -1", "http.rate_limit.burst: -2", "http.rate_limit.max_clients: -3",
-			`http.trusted_proxies[1]: "not-a-cidr" is not a CIDR prefix`,
-			`http.trusted_proxies[2]: "10.0.0.1/8" has bits set after the prefix length; did you mean 10.0.0.0/8?`,
-			`http.trusted_proxies[3]: "0.0.0.0/0" trusts every address`,
-			`http.trusted_proxies[4]: "::/0" trusts every address`,
+			"http.rate_limit.per_minute (line 8): -1", "http.rate_limit.burst (line 8): -2", "http.rate_limit.max_clients (line 8): -3",
+			`http.trusted_proxies[1] (line 9): "not-a-cidr" is not a CIDR prefix`,
+			`http.trusted_proxies[2] (line 9): "10.0.0.1/8" has bits set after the prefix length; did you mean 10.0.0.0/8?`,
+			`http.trusted_proxies[3] (line 9): "0.0.0.0/0" trusts every address`,
+			`http.trusted_proxies[4] (line 9): "::/0" trusts every address`,
 		)
 		if strings.Contains(report, "trusted_proxies[0]") {
 			t.Errorf("the valid prefix was reported:\n%s", report)
@@ -323,16 +327,16 @@ func TestAdditionalSigningCertsRejected(t *testing.T) {
 	p := writeValidConfig(t, dir, "")
 	writeCert(t, dir, "weak.crt", 1024, time.Now(), time.Hour)
 	expired := writeCert(t, dir, "expired.crt", 2048, time.Now().Add(-72*time.Hour), 24*time.Hour)
-	writeCert(t, dir, "next.crt", 2048, time.Now(), time.Hour)
+	writeCert(t, dir, "next.crt", 2048, time.Now(), 365*24*time.Hour)
 	withAdditionalCerts(t, p, "missing.crt", "sig.key", "weak.crt", "expired.crt", "saml.crt", "next.crt", "next.crt")
 	report := checkFails(t, p,
-		"saml.additional_signing_cert_files[0]: ",
+		"saml.additional_signing_cert_files[0] (line 2): open ",
 		"missing.crt: no such file",
-		"saml.additional_signing_cert_files[1] (sig.key): no PEM CERTIFICATE found",
-		"saml.additional_signing_cert_files[2] (weak.crt): the RSA key is 1024 bits",
-		"saml.additional_signing_cert_files[3] (expired.crt): the certificate expired on "+expired.NotAfter.UTC().Format(time.DateOnly),
-		"saml.additional_signing_cert_files[4] (saml.crt): this is the current signing certificate",
-		"saml.additional_signing_cert_files[6] (next.crt): listed twice",
+		"saml.additional_signing_cert_files[1] (line 2): sig.key: no PEM CERTIFICATE found",
+		"saml.additional_signing_cert_files[2] (line 2): weak.crt: the RSA key is 1024 bits",
+		"saml.additional_signing_cert_files[3] (line 2): expired.crt: the certificate expired on "+expired.NotAfter.UTC().Format(time.DateOnly),
+		"saml.additional_signing_cert_files[4] (line 2): saml.crt: this is the current signing certificate",
+		"saml.additional_signing_cert_files[6] (line 2): next.crt: listed twice",
 	)
 	if strings.Contains(report, "additional_signing_cert_files[5]") {
 		t.Errorf("the valid next certificate was reported:\n%s", report)
@@ -381,7 +385,7 @@ func TestAttributeProfileConfig(t *testing.T) {
 		dir := t.TempDir()
 		p := writeValidConfig(t, dir, "  - {metadata_file: sp-oid.xml, attribute_profile: OID}\n")
 		spXML(t, dir, "sp-oid.xml", "https://oid.example/")
-		report := checkFails(t, p, `service_providers[1].attribute_profile: attributes: unknown attribute profile: "OID"`)
+		report := checkFails(t, p, `service_providers[1].attribute_profile (line 7): attributes: unknown attribute profile: "OID"`)
 		if strings.Contains(report, "service_providers[0].attribute_profile") {
 			t.Errorf("the SP without attribute_profile was reported:\n%s", report)
 		}
@@ -449,11 +453,12 @@ authn_contexts:
 			spXML(t, dir, id+".xml", fmt.Sprintf("https://%s.example/%d", id, i))
 		}
 		checkFails(t, p,
-			`service_providers[1].signing: "sideways"`,
-			"service_providers[2].signature_algorithm: rsa-sha1 is broken and needs legacy_sha1: true",
-			`service_providers[3].signature_algorithm: "hmac-sha256"`,
-			"sso_session.lifetime: 48h0m0s",
-			`authn_contexts.classes[0].acr: "acr_gold"`,
+			`service_providers[1].signing (line 7): "sideways"`,
+			"service_providers[2].signature_algorithm (line 8): rsa-sha1 is broken and needs legacy_sha1: true",
+			`service_providers[3].signature_algorithm (line 9): "hmac-sha256"`,
+			"sso_session.lifetime (line 10): 48h0m0s",
+			`authn_contexts (line 11): default class "urn:example:missing" is not in the table`,
+			`authn_contexts.classes[0].acr (line 14): "acr_gold"`,
 		)
 	})
 }
@@ -540,7 +545,7 @@ func TestMetadataURLConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"check", "--config", bad}, &out, &errb); code != 1 {
 		t.Fatalf("a forged metadata signature passed check (exit %d):\n%s", code, out.String())
 	}
-	if !strings.Contains(errb.String(), "metadata_url http://127.0.0.1") || !strings.Contains(errb.String(), "signature") {
+	if !strings.Contains(errb.String(), "service_providers[0].metadata_url (line 6): cannot be fetched or verified: metadata URL \"http://127.0.0.1") || !strings.Contains(errb.String(), "signature") {
 		t.Errorf("check output does not name the URL and the signature problem:\n%s", errb.String())
 	}
 }
@@ -585,11 +590,301 @@ func TestOperationsConfig(t *testing.T) {
 		"metrics: {listen: \"9090\"}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"{slot}\"}\n"
 	writeFile(t, dir, "c.yaml", bad)
 	checkFails(t, p,
-		"itsme.timeout: 2m0s", "itsme.breaker.threshold: -1", "itsme.breaker.cooldown: 2h0m0s",
-		`metrics.listen: "9090"`, `session.key_prefix: "{slot}"`,
+		"itsme.timeout (line 3): 2m0s", "itsme.breaker.threshold (line 3): -1", "itsme.breaker.cooldown (line 3): 2h0m0s",
+		`metrics.listen (line 7): "9090"`, `session.key_prefix (line 8): "{slot}"`,
 		"the next JOSE signing key must differ",
 	)
 
 	writeFile(t, dir, "c.yaml", base+"metrics: {pprof: true}\n")
-	checkFails(t, p, "metrics.pprof: true needs metrics.listen")
+	checkFails(t, p, "metrics.pprof (line", "true needs metrics.listen")
+}
+
+var updateConfigGolden = flag.Bool("update-config-golden", false, "rewrite the golden files of the config tests")
+
+// checkGoldenFile compares got with testdata/name, rewriting the file
+// first under -update-config-golden.
+func checkGoldenFile(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *updateConfigGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update-config-golden to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("the report differs from %s (run with -update-config-golden after checking it):\n%s", p, got)
+	}
+}
+
+// writeKeyPair writes name.key and name.crt for a new key whose
+// certificate is valid from start for validity, and returns the key pair.
+func writeKeyPair(t *testing.T, dir, name string, start time.Time, validity time.Duration) *certs.KeyPair {
+	t.Helper()
+	kp, err := certs.Generate(nil, 2048, name+" (TEST KEY)", start, validity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, c, err := kp.EncodePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, name+".key", string(k))
+	writeFile(t, dir, name+".crt", string(c))
+	return kp
+}
+
+// spMetadata returns an SP's metadata with kp's certificate as its only
+// key, for signing only or (use "") for both signing and encryption.
+func spMetadata(entityID, use string, kp *certs.KeyPair) string {
+	b64 := base64.StdEncoding.EncodeToString(kp.Cert.Raw)
+	useAttr := ""
+	if use != "" {
+		useAttr = ` use="` + use + `"`
+	}
+	return `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="` + entityID + `">
+<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:KeyDescriptor` + useAttr + `><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>` + b64 + `</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="` + entityID + `acs" index="0"/>
+</md:SPSSODescriptor></md:EntityDescriptor>`
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// fiveMistakes is a configuration with five seeded mistakes of different
+// kinds, each marked; PORT is replaced by a closed loopback port.
+const fiveMistakes = `# Five seeded mistakes (TestCheckFiveSeededMistakes).
+external_url: https://idp.example.be
+saml:
+  signing_key_file: saml.key
+  signing_cert_file: saml.crt            # 1: expired on 2000-01-02
+itsme:
+  issuer: https://idp.e2e.itsme.services/v2
+  # 2: client_id is missing
+  services:
+    authentication: PARTNER_LOGIN        # 3: no identification code, yet the portal may receive dateOfBirth
+  signing_key_file: sig.key
+  encryption_key_file: enc.key
+pairwise_secret: {env: SAMLBRIDGE_TEST_SECRET}
+service_providers:
+  - metadata_file: portal.xml
+    attributes: [name, firstName, lastName, dateOfBirth]
+  - metadata_file: registry.xml          # 4: may receive nin, but has no encryption key
+    attributes: [name, nin]
+  - metadata_url: http://PORT/md.xml     # 5: nothing listens there
+    metadata_allow_unsigned: true
+    attributes: [name]
+`
+
+// TestCheckFiveSeededMistakes is the acceptance test of issue 7: check
+// on a configuration with five mistakes of five kinds (expired
+// certificate, missing key, missing service code, national number
+// without encryption, unreachable metadata URL) reports all five, each
+// with its key path and line, and exits 1. The report is compared with a
+// golden file; every date in it is fixed, so it does not depend on today.
+func TestCheckFiveSeededMistakes(t *testing.T) {
+	dir := t.TempDir()
+	longAgo := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	century := 100 * 365 * 24 * time.Hour
+	writeKeyPair(t, dir, "saml", longAgo, 24*time.Hour)
+	writeKeyPair(t, dir, "sig", longAgo, century)
+	writeKeyPair(t, dir, "enc", longAgo, century)
+	sp := writeKeyPair(t, dir, "sp", longAgo, century)
+	writeFile(t, dir, "portal.xml", spMetadata("https://portal.example/", "", sp))
+	writeFile(t, dir, "registry.xml", spMetadata("https://registry.example/", "signing", sp))
+	t.Setenv("SAMLBRIDGE_TEST_SECRET", strings.Repeat("0123456789abcdef", 4))
+	port := closedPort(t)
+	p := writeFile(t, dir, "c.yaml", strings.Replace(fiveMistakes, "PORT", port, 1))
+
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"check", "--config", p}, &out, &errb)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if out.Len() != 0 {
+		t.Errorf("check printed to standard output: %q", out.String())
+	}
+	report := strings.NewReplacer(dir, "$DIR", port, "$PORT").Replace(errb.String())
+	for _, want := range []string{
+		"saml.signing_cert_file (line 5): the certificate expired on 2000-01-02",
+		"itsme.client_id (in itsme, line 6): missing",
+		"itsme.services.identification (in itsme.services, line 9): missing: the Identification service needs a service code",
+		"service_providers[1].metadata_file (line 17): https://registry.example/: may receive the national number (nin) but its metadata has no encryption key",
+		"service_providers[2].metadata_url (line 19): cannot be fetched or verified",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if !strings.Contains(report, ": 5 problems:\n") {
+		t.Errorf("the report does not count exactly five problems")
+	}
+	checkGoldenFile(t, "check_five_mistakes.golden", report)
+}
+
+// TestStrictDecoding checks that decoding reports, at once and each with
+// its key path and line, an unknown key (with a suggestion), a key given
+// twice, a mistyped value, a list where a mapping belongs, and a secret
+// written inline; and that LoadConfig refuses such a file while check
+// goes on to report the other problems too.
+func TestStrictDecoding(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "c.yaml", `external_url: https://idp.example
+saml:
+  signing_key_fil: x.key
+  want_authn_requests_signed: maybe
+itsme:
+  timeout: soon
+  timeout: 5s
+pairwise_secret: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+http: [1, 2]
+service_providers:
+  - metadata_file: sp.xml
+    frobnicate: true
+`)
+	want := []string{
+		"saml.signing_key_fil (line 3): unknown key (did you mean signing_key_file?)",
+		`saml.want_authn_requests_signed (line 4): want true or false, not "maybe"`,
+		`itsme.timeout (line 6): want a duration such as 30s, 10m or 1h, not "soon"`,
+		"itsme.timeout (line 7): given twice (first on line 6)",
+		"pairwise_secret (line 8): secrets are never written inline: give {file: PATH} or {env: VARIABLE}",
+		"http (line 9): want a mapping of keys, not a list",
+		"service_providers[0].frobnicate (line 12): unknown key",
+	}
+	_, err := LoadConfig(p)
+	if err == nil {
+		t.Fatal("LoadConfig accepted the file")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("LoadConfig: the error lacks %q:\n%v", w, err)
+		}
+	}
+	// check reports the same, and what resolving the rest finds.
+	checkFails(t, p, append(want, "saml.signing_key_file (in saml, line 2): missing", "itsme.client_id (in itsme, line 5): missing")...)
+}
+
+// TestDecodeConfigWholeFileProblems covers files that are not a
+// configuration at all: each gives one clear problem and no panic.
+func TestDecodeConfigWholeFileProblems(t *testing.T) {
+	for _, tt := range []struct{ name, content, want string }{
+		{"empty", "", "the file is empty"},
+		{"not YAML", "a: [1,\n", "not valid YAML"},
+		{"a list", "- a\n- b\n", "line 1: the configuration must be a mapping"},
+		{"two documents", "listen: 127.0.0.1:1\n---\nlisten: 127.0.0.1:2\n", "line 2: a second YAML document starts here"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeFile(t, t.TempDir(), "c.yaml", tt.content)
+			_, err := LoadConfig(p)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadConfig: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSessionPassword: the Redis password comes from session.password by
+// file or env and reaches Resolved, and a password written in
+// session.url is refused by name.
+func TestSessionPassword(t *testing.T) {
+	dir := t.TempDir()
+	p := writeValidConfig(t, dir, "")
+	base := readFile(t, p)
+	writeFile(t, dir, "redis.pw", "s3cret:with@signs\n")
+	writeFile(t, dir, "c.yaml", base+"session: {store: redis, url: \"redis://127.0.0.1:6379/0\", password: {file: redis.pw}, secret: {env: SAMLBRIDGE_TEST_SECRET}}\n")
+	c, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Resolve(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StorePassword != "s3cret:with@signs" {
+		t.Errorf("store password %q", r.StorePassword)
+	}
+	writeFile(t, dir, "c.yaml", base+"session: {store: redis, url: \"redis://user:inline@127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}}\n")
+	report := checkFails(t, p, "session.url (line 7): holds a password; secrets are never written inline")
+	if strings.Contains(report, "inline@") {
+		t.Errorf("the report repeats the password:\n%s", report)
+	}
+}
+
+// TestCheckServiceCodes table-tests which itsme service codes the SP
+// entries need: identification for an SP that may receive more than
+// names, authentication for an SP whose default login asks only for
+// names.
+func TestCheckServiceCodes(t *testing.T) {
+	for _, tt := range []struct {
+		name               string
+		services           map[string]string
+		sps                []SPConfig
+		wantAuth, wantIdnt bool
+	}{
+		{"names only, authentication given", map[string]string{"authentication": "A"},
+			[]SPConfig{{Attributes: []string{"name", "firstName"}}}, false, false},
+		{"names only, identification given", map[string]string{"identification": "I"},
+			[]SPConfig{{Attributes: []string{"name"}}}, true, false},
+		{"identity data, authentication only", map[string]string{"authentication": "A"},
+			[]SPConfig{{Attributes: []string{"name", "email"}}}, false, true},
+		{"release of identity data only", map[string]string{"identification": "I"},
+			[]SPConfig{{Attributes: []string{"name", "email"}, Release: []string{"email"}}}, false, false},
+		{"both given", map[string]string{"authentication": "A", "identification": "I"},
+			[]SPConfig{{Attributes: []string{"nin"}}, {Attributes: []string{"name"}}}, false, false},
+		{"none given", nil,
+			[]SPConfig{{Attributes: []string{"nin"}}, {Attributes: []string{"name"}}}, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{Itsme: ItsmeConfig{Services: tt.services}, ServiceProviders: tt.sps}
+			v := &validation{}
+			c.checkServices(v)
+			var got []string
+			for _, p := range v.errs {
+				got = append(got, p.Path)
+			}
+			if slices.Contains(got, "itsme.services.authentication") != tt.wantAuth || slices.Contains(got, "itsme.services.identification") != tt.wantIdnt {
+				t.Errorf("reported %q, want authentication %v, identification %v", got, tt.wantAuth, tt.wantIdnt)
+			}
+		})
+	}
+}
+
+// TestSPCertificateDatesWarn: an SP certificate outside its dates is a
+// warning naming the SP and the entry, not a failure (metadata keys are
+// trusted as registered, catalogue G13); a SAML signing certificate not
+// yet valid is a failure.
+func TestSPCertificateDatesWarn(t *testing.T) {
+	dir := t.TempDir()
+	p := writeValidConfig(t, dir, "")
+	old := writeKeyPair(t, dir, "old-sp", time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	writeFile(t, dir, "sp.xml", spMetadata("https://sp.example/", "", old))
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errb.String())
+	}
+	want := `warning: service_providers[0].metadata_file (line 6): https://sp.example/: its signing certificate "old-sp (TEST KEY)" expired on 2000-01-02`
+	if !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "its encryption certificate") {
+		t.Errorf("warnings lack %q and the encryption one:\n%s", want, errb.String())
+	}
+
+	writeKeyPair(t, dir, "saml", time.Now().Add(48*time.Hour), 365*24*time.Hour)
+	checkFails(t, p, "saml.signing_cert_file (line 2): the certificate is not valid until ")
 }

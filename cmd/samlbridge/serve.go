@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,31 +54,6 @@ func loadConfig(name string, args []string, stderr io.Writer) (*Config, *Resolve
 		return nil, nil, err
 	}
 	return loadPath(path)
-}
-
-// runCheck validates a configuration and reports every problem at once.
-func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	_, r, err := loadConfig("check", args, stderr)
-	if err != nil {
-		return err
-	}
-	if r.Remote != nil {
-		// Fetch every metadata URL once, so that an unreachable or
-		// unverifiable one is reported now rather than at the first login.
-		var errs []error
-		for _, src := range r.Sources {
-			if err := src.Refresh(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("metadata_url %s: %w", src.URL(), err))
-			}
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("service provider metadata has problems:\n%s", indent(errors.Join(errs...).Error()))
-		}
-		fmt.Fprintf(stdout, "configuration OK (%d service providers from files and URLs)\n", len(r.Remote.List()))
-		return nil
-	}
-	fmt.Fprintf(stdout, "configuration OK (%d service providers)\n", len(r.SPs))
-	return nil
 }
 
 func indent(s string) string {
@@ -247,7 +221,7 @@ func openStore(ctx context.Context, cfg *Config, r *Resolved, log *slog.Logger) 
 	if cfg.Session.Store != "redis" {
 		return memory.New(0), nil
 	}
-	rs, err := sessionredis.Open(sessionredis.Config{URL: cfg.Session.URL, Secret: r.StoreSecret, KeyPrefix: cfg.Session.KeyPrefix})
+	rs, err := sessionredis.Open(sessionredis.Config{URL: cfg.Session.URL, Password: r.StorePassword, Secret: r.StoreSecret, KeyPrefix: cfg.Session.KeyPrefix})
 	if err != nil {
 		return nil, err
 	}

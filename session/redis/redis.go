@@ -39,6 +39,9 @@ type Config struct {
 	// for Sentinel; redis+cluster://[user:pass@]host1:port,host2:port for
 	// Cluster.
 	URL string
+	// Password, when set, replaces any password in URL, so that it can
+	// be kept out of the URL (and out of configuration files).
+	Password string
 	// Secret keys the key HMAC and the value encryption; at least 32
 	// bytes, the same on every node.
 	Secret []byte
@@ -71,6 +74,9 @@ func Open(cfg Config) (*Store, error) {
 	opts, err := ParseURL(cfg.URL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Password != "" {
+		opts.Password = cfg.Password
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Second
