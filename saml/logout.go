@@ -53,7 +53,7 @@ func (p *RequestParser) ParseLogout(r *http.Request) (*LogoutMessage, error) {
 	}
 	in, err := p.read(r, paramRequest, paramResponse)
 	if err != nil {
-		return nil, err
+		return nil, at(StepBinding, err)
 	}
 	root := "LogoutRequest"
 	if in.field == paramResponse {
@@ -61,15 +61,15 @@ func (p *RequestParser) ParseLogout(r *http.Request) (*LogoutMessage, error) {
 	}
 	rd, err := parseMessageDoc(in.xml, root)
 	if err != nil {
-		return nil, reject(ErrMalformedRequest, err)
+		return nil, at(StepXML, reject(ErrMalformedRequest, err))
 	}
 	sp, reason, err := lookupSP(r.Context(), p.Registry, rd.issuer)
 	if reason != nil {
-		return nil, reject(reason, err)
+		return nil, at(StepIssuer, reject(reason, err))
 	}
 	verified, _, err := p.checkSignature(in, rd, sp, true)
 	if err != nil {
-		return nil, err
+		return nil, at(StepSignature, err)
 	}
 	out := &LogoutMessage{Binding: in.binding, SP: sp, RelayState: in.relayState, HasRelayState: in.hasRelayState}
 	var destination string
@@ -79,13 +79,13 @@ func (p *RequestParser) ParseLogout(r *http.Request) (*LogoutMessage, error) {
 	if root == "LogoutRequest" {
 		var req crewjam.LogoutRequest
 		if err := xml.Unmarshal(verified, &req); err != nil {
-			return nil, reject(ErrMalformedRequest, fmt.Errorf("decoding LogoutRequest: %w", err))
+			return nil, at(StepContent, reject(ErrMalformedRequest, fmt.Errorf("decoding LogoutRequest: %w", err)))
 		}
 		if req.NameID == nil || strings.TrimSpace(req.NameID.Value) == "" {
-			return nil, reject(ErrMalformedRequest, errors.New("LogoutRequest without a NameID (encrypted identifiers are not supported)"))
+			return nil, at(StepContent, reject(ErrMalformedRequest, errors.New("LogoutRequest without a NameID (encrypted identifiers are not supported)")))
 		}
 		if req.NotOnOrAfter != nil && !p.now().Before(*req.NotOnOrAfter) {
-			return nil, reject(ErrStaleRequest, errors.New("LogoutRequest NotOnOrAfter has passed"))
+			return nil, at(StepContent, reject(ErrStaleRequest, errors.New("LogoutRequest NotOnOrAfter has passed")))
 		}
 		req.Signature = nil
 		out.Request = &req
@@ -93,24 +93,24 @@ func (p *RequestParser) ParseLogout(r *http.Request) (*LogoutMessage, error) {
 	} else {
 		var resp crewjam.LogoutResponse
 		if err := xml.Unmarshal(verified, &resp); err != nil {
-			return nil, reject(ErrMalformedRequest, fmt.Errorf("decoding LogoutResponse: %w", err))
+			return nil, at(StepContent, reject(ErrMalformedRequest, fmt.Errorf("decoding LogoutResponse: %w", err)))
 		}
 		resp.Signature = nil
 		out.Response = &resp
 		destination, issueInstant, issuer, id, version = resp.Destination, resp.IssueInstant, resp.Issuer, resp.ID, resp.Version
 	}
 	if issuer == nil || strings.TrimSpace(issuer.Value) != rd.issuer || id != rd.id || version != "2.0" {
-		return nil, reject(ErrMalformedRequest, errors.New("the decoded Issuer, ID or Version differs from the checked one"))
+		return nil, at(StepContent, reject(ErrMalformedRequest, errors.New("the decoded Issuer, ID or Version differs from the checked one")))
 	}
 	if destination != p.SLOURL {
-		return nil, reject(ErrDestination, fmt.Errorf("Destination %s is not the SLO URL", quote(destination)))
+		return nil, at(StepDestination, reject(ErrDestination, fmt.Errorf("Destination %s is not the SLO URL", quote(destination))))
 	}
 	if err := p.window().check(issueInstant, p.now()); err != nil {
-		return nil, reject(ErrStaleRequest, err)
+		return nil, at(StepIssueInstant, reject(ErrStaleRequest, err))
 	}
 	if out.HasRelayState {
 		if err := checkRelayState(out.RelayState); err != nil {
-			return nil, &RequestError{Reason: ErrMalformedRequest, Message: msgRelayState, Err: err}
+			return nil, &RequestError{Reason: ErrMalformedRequest, Message: msgRelayState, Err: err, Step: StepRelayState}
 		}
 	}
 	return out, nil

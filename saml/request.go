@@ -260,29 +260,29 @@ func (p *RequestParser) read(r *http.Request, fields ...string) (*inbound, error
 func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
 	in, err := p.read(r)
 	if err != nil {
-		return nil, err
+		return nil, at(StepBinding, err)
 	}
 
 	rd, err := parseRequestDoc(in.xml)
 	if err != nil {
-		return nil, reject(ErrMalformedRequest, err)
+		return nil, at(StepXML, reject(ErrMalformedRequest, err))
 	}
 	sp, reason, err := lookupSP(r.Context(), p.Registry, rd.issuer)
 	if reason != nil {
-		return nil, reject(reason, err)
+		return nil, at(StepIssuer, reject(reason, err))
 	}
 
 	verified, signed, err := p.checkSignature(in, rd, sp, sp.AuthnRequestsSigned || p.WantAuthnRequestsSigned)
 	if err != nil {
-		return nil, err
+		return nil, at(StepSignature, err)
 	}
 	req, err := decodeRequest(verified, rd)
 	if err != nil {
-		return nil, reject(ErrMalformedRequest, err)
+		return nil, at(StepContent, reject(ErrMalformedRequest, err))
 	}
 	var rac rawRequestedAuthnContext
 	if err := xml.Unmarshal(verified, &rac); err != nil {
-		return nil, reject(ErrMalformedRequest, fmt.Errorf("decoding RequestedAuthnContext: %w", err))
+		return nil, at(StepContent, reject(ErrMalformedRequest, fmt.Errorf("decoding RequestedAuthnContext: %w", err)))
 	}
 	out := &AuthnRequest{Binding: in.binding, Request: req, SP: sp, Signed: signed,
 		RelayState: in.relayState, HasRelayState: in.hasRelayState}
@@ -291,10 +291,10 @@ func (p *RequestParser) parse(r *http.Request) (*AuthnRequest, error) {
 	}
 	var sc rawScoping
 	if err := xml.Unmarshal(verified, &sc); err != nil {
-		return nil, reject(ErrMalformedRequest, fmt.Errorf("decoding Scoping and Extensions: %w", err))
+		return nil, at(StepContent, reject(ErrMalformedRequest, fmt.Errorf("decoding Scoping and Extensions: %w", err)))
 	}
 	if err := decodeScoping(&sc, out); err != nil {
-		return nil, reject(ErrMalformedRequest, err)
+		return nil, at(StepContent, reject(ErrMalformedRequest, err))
 	}
 	if err := p.checkSemantics(out); err != nil {
 		return nil, err
@@ -364,21 +364,21 @@ func (p *RequestParser) checkSemantics(out *AuthnRequest) error {
 	req := out.Request
 	// saml-bindings §3.4.5.2, §3.5.5.2; catalogue REQ-07.
 	if req.Destination == "" && out.Signed {
-		return reject(ErrDestination, errors.New("signed request without Destination"))
+		return at(StepDestination, reject(ErrDestination, errors.New("signed request without Destination")))
 	}
 	if req.Destination != "" && req.Destination != p.SSOURL {
-		return reject(ErrDestination, fmt.Errorf("Destination %s is not the SSO URL", quote(req.Destination)))
+		return at(StepDestination, reject(ErrDestination, fmt.Errorf("Destination %s is not the SSO URL", quote(req.Destination))))
 	}
 	// Catalogue REQ-08, G4: neither too old nor in the future.
 	if err := p.window().check(req.IssueInstant, p.now()); err != nil {
-		return reject(ErrStaleRequest, err)
+		return at(StepIssueInstant, reject(ErrStaleRequest, err))
 	}
 	// SAML core §3.4.1; catalogue REQ-03/04/05.
 	var index *int
 	if v := req.AssertionConsumerServiceIndex; v != "" {
 		n, err := strconv.ParseUint(v, 10, 16)
 		if err != nil || strings.TrimSpace(v) != v || (len(v) > 1 && v[0] == '0') {
-			return reject(ErrACS, fmt.Errorf("AssertionConsumerServiceIndex %s is not an unsignedShort", quote(v)))
+			return at(StepACS, reject(ErrACS, fmt.Errorf("AssertionConsumerServiceIndex %s is not an unsignedShort", quote(v))))
 		}
 		i := int(n)
 		index = &i
@@ -386,18 +386,18 @@ func (p *RequestParser) checkSemantics(out *AuthnRequest) error {
 	acs, err := out.SP.ResolveACS(req.AssertionConsumerServiceURL, index, req.ProtocolBinding)
 	switch {
 	case errors.Is(err, metadata.ErrBindingNotSupported):
-		return reject(ErrUnsupportedBinding, err)
+		return at(StepACS, reject(ErrUnsupportedBinding, err))
 	case err != nil:
-		return reject(ErrACS, err)
+		return at(StepACS, reject(ErrACS, err))
 	}
 	if acs.Binding == crewjam.HTTPArtifactBinding && !p.ArtifactBinding {
-		return reject(ErrUnsupportedBinding, errors.New("the Response was asked for by HTTP-Artifact, which is not enabled"))
+		return at(StepACS, reject(ErrUnsupportedBinding, errors.New("the Response was asked for by HTTP-Artifact, which is not enabled")))
 	}
 	out.ACS = acs
 	// saml-bindings §3.4.3: returned exactly, so refuse what cannot be.
 	if out.HasRelayState {
 		if err := checkRelayState(out.RelayState); err != nil {
-			return &RequestError{Reason: ErrMalformedRequest, Message: msgRelayState, Err: err}
+			return &RequestError{Reason: ErrMalformedRequest, Message: msgRelayState, Err: err, Step: StepRelayState}
 		}
 	}
 	return nil

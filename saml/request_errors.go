@@ -68,6 +68,9 @@ type RequestError struct {
 	// Err is the detailed cause, for logs. Values from the request in it
 	// are quoted and truncated.
 	Err error
+	// Step is the validation step that failed (zero when the parser
+	// did not say), for tools that report each step.
+	Step Step
 
 	status int // HTTP status when it is not implied by Reason
 }
@@ -133,4 +136,72 @@ func defaultMessage(reason error) string {
 		return msgRegistry
 	}
 	return msgMalformed
+}
+
+// Step names one step of inbound message validation, in the order Parse
+// and ParseLogout run them. Validation stops at the first step that fails.
+type Step int
+
+// The steps of Parse and ParseLogout, in order.
+const (
+	// StepBinding: method, size caps, binding parameters, base64 and
+	// (Redirect) a bounded inflate.
+	StepBinding Step = iota + 1
+	// StepXML: the xmlguard limits, well-formedness and the SAML shape
+	// (root, Version, ID, IssueInstant, Issuer).
+	StepXML
+	// StepIssuer: the Issuer is a registered SP.
+	StepIssuer
+	// StepSignature: the signature policy and verification.
+	StepSignature
+	// StepContent: the message decodes from the verified bytes
+	// (RequestedAuthnContext, Scoping, Extensions; a LogoutRequest's
+	// NameID and NotOnOrAfter).
+	StepContent
+	// StepDestination: Destination is the bridge's endpoint.
+	StepDestination
+	// StepIssueInstant: IssueInstant within the window.
+	StepIssueInstant
+	// StepACS: the ACS and response binding come from the SP's metadata.
+	StepACS
+	// StepRelayState: RelayState can be returned as received.
+	StepRelayState
+)
+
+// Steps lists every Step in the order they run.
+var Steps = []Step{StepBinding, StepXML, StepIssuer, StepSignature, StepContent, StepDestination, StepIssueInstant, StepACS, StepRelayState}
+
+// String names the step for people.
+func (c Step) String() string {
+	switch c {
+	case StepBinding:
+		return "binding"
+	case StepXML:
+		return "XML"
+	case StepIssuer:
+		return "Issuer"
+	case StepSignature:
+		return "signature"
+	case StepContent:
+		return "content"
+	case StepDestination:
+		return "Destination"
+	case StepIssueInstant:
+		return "IssueInstant"
+	case StepACS:
+		return "ACS"
+	case StepRelayState:
+		return "RelayState"
+	}
+	return "unknown"
+}
+
+// at records c as the failed step of err when err is a *RequestError that
+// names none yet, and returns err.
+func at(c Step, err error) error {
+	var re *RequestError
+	if errors.As(err, &re) && re.Step == 0 {
+		re.Step = c
+	}
+	return err
 }

@@ -40,6 +40,11 @@ var requestLimits = xmlguard.Limits{MaxDepth: maxXMLDepth, MaxElements: maxXMLEl
 // package xmlguard.
 func precheckXML(data []byte) error { return xmlguard.Check(data, requestLimits) }
 
+// CheckMessageXML applies to data the checks every inbound SAML message
+// gets before any DOM work: the xmlguard limits the bridge's endpoints
+// use. For tools that inspect messages the bridge did not receive.
+func CheckMessageXML(data []byte) error { return precheckXML(data) }
+
 // requestDoc is a pre-checked AuthnRequest DOM and what was read from it
 // before any signature work.
 type requestDoc struct {

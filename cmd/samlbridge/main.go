@@ -7,12 +7,19 @@
 //	samlbridge serve --config FILE
 //	samlbridge check --config FILE
 //	samlbridge emulator --client-id ID --redirect-uri URL --jwks-url URL --service-code CODE=TYPE [--addr 127.0.0.1:8090]
+//	samlbridge metadata --config FILE [--unsigned]
+//	samlbridge sp list --config FILE
+//	samlbridge sp add METADATA_FILE|URL [--config FILE] [--attributes a,b] [--release a] [--attribute-profile P]
+//	samlbridge decode [--config FILE] [--now RFC3339] [INPUT|-]
+//	samlbridge replay --url BRIDGE_SSO_URL [INPUT|-]
 //
 // demo runs the bridge with the built-in itsme emulator and a demo SP on one
 // loopback address. serve runs against real itsme with a YAML
 // configuration; check validates that configuration and reports every
 // problem at once. emulator runs the built-in itsme emulator alone on
-// loopback, for bridges started with serve (examples/cluster).
+// loopback, for bridges started with serve (examples/cluster). metadata,
+// sp, decode and replay are the operator and tester tools of
+// docs/tools.md.
 package main
 
 import (
@@ -36,6 +43,12 @@ const usage = `usage:
   samlbridge serve --config FILE
   samlbridge check --config FILE
   samlbridge emulator --client-id ID --redirect-uri URL --jwks-url URL --service-code CODE=TYPE [--addr 127.0.0.1:8090] [--issuer URL]
+  samlbridge metadata --config FILE [--unsigned]
+  samlbridge sp list  --config FILE
+  samlbridge sp add   METADATA_FILE|URL [--config FILE] [--attributes a,b] [--release a] [--attribute-profile default|oid|microsoft]
+                      [--allow-insecure-acs] [--metadata-signing-cert FILE]
+  samlbridge decode   [--config FILE] [--now RFC3339] [INPUT|-]
+  samlbridge replay   --url BRIDGE_SSO_URL [INPUT|-]
 `
 
 // run is main without os.Exit, for tests.
@@ -54,6 +67,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runCheck(ctx, args[1:], stdout, stderr)
 	case "emulator":
 		err = runEmulator(ctx, args[1:], stdout, stderr)
+	case "metadata":
+		err = runMetadata(ctx, args[1:], stdout, stderr, processEnv())
+	case "sp":
+		err = runSP(ctx, args[1:], stdout, stderr, processEnv())
+	case "decode":
+		err = runDecode(ctx, args[1:], stdout, stderr, processEnv())
+	case "replay":
+		err = runReplay(ctx, args[1:], stdout, stderr, processEnv())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -368,26 +368,33 @@ func inventory(r *Resolved) metrics.Inventory {
 // then saml.additional_signing_cert_files (the next key before a rollover,
 // the previous one during the overlap after it), which never sign.
 func idpMetadata(r *Resolved, base string, now time.Time) (*saml.Signer, []byte, error) {
-	cfg := r.Config
 	signer := &saml.Signer{Key: r.SAMLKey.Key, Certs: []*x509.Certificate{r.SAMLKey.Cert}}
-	md, err := metadata.IDPMetadata(metadata.IDPConfig{
+	cfg := idpMetadataConfig(r, base, now)
+	cfg.Sign = signer.SignEnveloped
+	md, err := metadata.IDPMetadata(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return signer, md, nil
+}
+
+// idpMetadataConfig describes the bridge of r for its IdP metadata,
+// unsigned (idpMetadata adds the signer).
+func idpMetadataConfig(r *Resolved, base string, now time.Time) metadata.IDPConfig {
+	cfg := r.Config
+	return metadata.IDPConfig{
 		EntityID:                base + server.PathMetadata,
 		SSOURL:                  base + server.PathSSO,
 		SingleLogoutURL:         base + server.PathSLO,
 		ArtifactResolutionURL:   artifactURL(r.Config, base),
 		SigningCerts:            append([]*x509.Certificate{r.SAMLKey.Cert}, r.SAMLAdditionalCerts...),
-		Sign:                    signer.SignEnveloped,
 		WantAuthnRequestsSigned: cfg.SAML.WantAuthnRequestsSigned,
 		NameIDFormats:           []string{saml.NameIDFormatPersistent, saml.NameIDFormatTransient, saml.NameIDFormatEmail, saml.NameIDFormatUnspecified},
 		ValidUntil:              now.Add(cfg.SAML.MetadataValidFor),
 		CacheDuration:           time.Hour,
 		OrganizationName:        cfg.SAML.OrganizationName,
 		OrganizationURL:         cfg.SAML.OrganizationURL,
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	return signer, md, nil
 }
 
 // artifactURL is the ArtifactResolutionService to publish: only when the
