@@ -7,6 +7,7 @@
 //	samlbridge serve --config FILE
 //	samlbridge check --config FILE
 //	samlbridge emulator --client-id ID --redirect-uri URL --jwks-url URL --service-code CODE=TYPE [--addr 127.0.0.1:8090]
+//	samlbridge mint (--config FILE | --state-dir DIR [--base-url URL]) (--sp ENTITYID | --sp-metadata FILE | --request FILE) [flags]
 //
 // demo runs the bridge with the built-in itsme emulator and a demo SP on one
 // loopback address. serve runs against real itsme with a YAML
@@ -36,6 +37,9 @@ const usage = `usage:
   samlbridge serve --config FILE
   samlbridge check --config FILE
   samlbridge emulator --client-id ID --redirect-uri URL --jwks-url URL --service-code CODE=TYPE [--addr 127.0.0.1:8090] [--issuer URL]
+  samlbridge mint  (--config FILE | --state-dir DIR [--base-url URL]) (--sp ENTITYID | --sp-metadata FILE | --request FILE)
+                   [--persona NAME|list] [--now RFC3339] [--in-response-to ID] [--acs URL] [--attributes A,B]
+                   [--nameid-format F] [--relay-state S] [--encrypt] [--form | --base64] [--out FILE] [--seed S]
 `
 
 // run is main without os.Exit, for tests.
@@ -54,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runCheck(ctx, args[1:], stdout, stderr)
 	case "emulator":
 		err = runEmulator(ctx, args[1:], stdout, stderr)
+	case "mint":
+		err = runMint(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
