@@ -57,6 +57,11 @@ type SeenRequest struct {
 	// Signature element (POST).
 	Signed bool
 	SigAlg string
+	// URL is the Redirect request's URL exactly as sent (query bytes
+	// untouched, so a query signature still verifies); Form is the POST
+	// request's form.
+	URL  string
+	Form url.Values
 }
 
 // SeenResponse is the SAML Response form the bridge handed to the browser.
@@ -214,14 +219,14 @@ func (b *Browser) noteRequest(u *url.URL, method string, form url.Values) error 
 		if err != nil {
 			return fmt.Errorf("the SP's Redirect SAMLRequest does not inflate: %w", err)
 		}
-		b.Request = &SeenRequest{Binding: "redirect", XML: x, Signed: q.Has("Signature") && q.Has("SigAlg"), SigAlg: q.Get("SigAlg")}
+		b.Request = &SeenRequest{Binding: "redirect", XML: x, Signed: q.Has("Signature") && q.Has("SigAlg"), SigAlg: q.Get("SigAlg"), URL: u.String()}
 		return nil
 	}
 	x, err := base64.StdEncoding.DecodeString(form.Get("SAMLRequest"))
 	if err != nil {
 		return fmt.Errorf("the SP's POST SAMLRequest is not base64: %w", err)
 	}
-	b.Request = &SeenRequest{Binding: "post", XML: x, Signed: bytes.Contains(x, []byte("SignatureValue"))}
+	b.Request = &SeenRequest{Binding: "post", XML: x, Signed: bytes.Contains(x, []byte("SignatureValue")), Form: form}
 	return nil
 }
 

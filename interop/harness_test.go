@@ -274,7 +274,14 @@ func runSPPeer(t *testing.T, br *bridge, p SPPeer, env *Env, otherSP *SeenRespon
 		if b.Response == nil {
 			return "", fmt.Errorf("the bridge did not answer the SP's request with a response (hops: %s)", strings.Join(b.Hops, " → "))
 		}
-		return checkRequest(b.Request, run.Request)
+		detail, err := checkRequest(b.Request, run.Request)
+		if err != nil {
+			return "", err
+		}
+		if err := captureFixture(t, br, p.Name, run, b.Request, time.Now()); err != nil {
+			return "", fmt.Errorf("capturing the fixture: %w", err)
+		}
+		return detail, nil
 	})
 	scenario(t, p.Name, v, "login, signed assertion", func(ctx context.Context) (string, error) {
 		b := br.browser()
@@ -351,6 +358,7 @@ func runSPPeer(t *testing.T, br *bridge, p SPPeer, env *Env, otherSP *SeenRespon
 			Detail: "the SP's metadata has no encryption key"})
 		t.Errorf("%s: no encryption key in its metadata", p.Name)
 	}
+	mintScenarios(t, br, run, p.Name, env.Dir, plainNameID)
 	if captured == nil {
 		return
 	}

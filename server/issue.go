@@ -4,10 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/itsme"
-	"github.com/samlbridge/samlbridge/saml"
 )
 
 // grant is a login that succeeded: what the SP asked for and who itsme
@@ -30,80 +28,31 @@ type grant struct {
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, stage audit.Stage, g grant, sid string, sess *ssoSession, log *slog.Logger) {
 	ctx := r.Context()
 	sp, id := g.to.sp, g.id
-	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, stage, g.to, g.requestID, se) }
+	a, se := s.responder().Build(Success{
+		SP: sp, ACSURL: g.to.url, RequestID: g.requestID, Unsolicited: g.unsolicited,
+		NameIDFormat: g.nameIDFormat, Attributes: g.attributes, ClassRef: g.classRef, Identity: id,
+	})
+	if se != nil {
+		s.postError(ctx, w, log, stage, g.to, g.requestID, se)
+		return
+	}
 	classRef := g.classRef
 	if classRef == "" {
 		classRef = s.cfg.AuthnContexts.Default
 	}
-	format := g.nameIDFormat
-	if format == "" {
-		format = attributes.FormatPersistent
-	}
-	nameID, err := attributes.NameIDValue(format, s.cfg.PairwiseSecret, id.Subject, sp.EntityID, id.Claims, s.cfg.Rand)
-	if err != nil {
-		answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusInvalidNameIDPolicy,
-			Message: "The requested NameID cannot be provided for this user.", Err: err})
-		return
-	}
-	signing, err := saml.ParseSigning(sp.Signing)
-	if err != nil {
-		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
-		return
-	}
-	sessionIndex, err := randomToken(s.cfg.Rand)
-	if err != nil {
-		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
-		return
-	}
-	sessionIndex = "_" + sessionIndex
-	profile, err := attributes.ParseProfile(sp.AttributeProfile)
-	if err != nil {
-		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
-		return
-	}
-	attrs := attributes.MapProfile(profile, id.Subject, id.Claims, g.attributes)
-	params := saml.ResponseParams{
-		SPEntityID:   sp.EntityID,
-		ACSURL:       g.to.url,
-		InResponseTo: g.requestID,
-		Unsolicited:  g.unsolicited,
-		NameID: saml.NameID{
-			Value:           nameID,
-			Format:          format,
-			NameQualifier:   id.Issuer,
-			SPNameQualifier: sp.EntityID,
-		},
-		Attributes:              attrs,
-		AuthnContextClassRef:    classRef,
-		AuthenticatingAuthority: id.Issuer,
-		AuthnInstant:            id.AuthTime,
-		Signing:                 signing,
-		SignatureMethod:         sp.SignatureAlgorithm,
-		AllowSHA1:               sp.LegacySHA1,
-		SessionIndex:            sessionIndex,
-	}
-	if len(sp.EncryptionCerts) > 0 {
-		params.EncryptTo = sp.EncryptionCerts[0]
-		params.EncryptionCipher = saml.ChooseCipher(sp.EncryptionMethods)
-	}
-	resp, err := s.cfg.IDP.BuildResponse(params)
-	if err != nil {
-		log.Error("building the response failed", "err", err)
-		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
-		return
-	}
 	if s.cfg.SSOSession.Enabled {
 		s.saveSSOSession(w, r, sid, sess, g, participant{
-			SP: sp.EntityID, NameID: nameID, NameIDFormat: format,
-			NameQualifier: id.Issuer, SessionIndex: sessionIndex,
+			SP: sp.EntityID, NameID: a.NameID, NameIDFormat: a.NameIDFormat,
+			NameQualifier: id.Issuer, SessionIndex: a.SessionIndex,
 		}, log)
 	}
-	names := make([]string, len(attrs))
-	for i, a := range attrs {
-		names[i] = a.Name
-	}
-	log.Info("login completed", "upstream", id, "released", names, "encrypted", params.EncryptTo != nil, "from_session", stage != audit.StageCallback)
+	log.Info("login completed", "upstream", id, "released", a.Released, "encrypted", a.Encrypted, "from_session", stage != audit.StageCallback)
 	s.record(ctx, audit.Event{Stage: stage, Outcome: audit.Success, Reason: reasonOK, SP: sp.EntityID, RequestID: g.requestID,
-		Subject: audit.Pseudonym(s.auditKey, id.Issuer, id.Subject), Attributes: names, AuthnContext: classRef, Encrypted: params.EncryptTo != nil})
-	s.deliverResponse(ctx, w, g.to, resp, log)
+		Subject: audit.Pseudonym(s.auditKey, id.Issuer, id.Subject), Attributes: a.Released, AuthnContext: classRef, Encrypted: a.Encrypted})
+	s.deliverResponse(ctx, w, g.to, a.Response, log)
+}
+
+// responder is the Responder of the server's configuration.
+func (s *Server) responder() Responder {
+	return Responder{IDP: s.cfg.IDP, PairwiseSecret: s.cfg.PairwiseSecret, DefaultClassRef: s.cfg.AuthnContexts.Default, Rand: s.cfg.Rand}
 }

@@ -12,6 +12,7 @@
 //	samlbridge sp add METADATA_FILE|URL [--config FILE] [--attributes a,b] [--release a] [--attribute-profile P]
 //	samlbridge decode [--config FILE] [--now RFC3339] [INPUT|-]
 //	samlbridge replay --url BRIDGE_SSO_URL [INPUT|-]
+//	samlbridge mint (--config FILE | --state-dir DIR [--base-url URL]) (--sp ENTITYID | --sp-metadata FILE | --request FILE) [flags]
 //
 // demo runs the bridge with the built-in itsme emulator and a demo SP on one
 // loopback address. serve runs against real itsme with a YAML
@@ -49,6 +50,9 @@ const usage = `usage:
                       [--allow-insecure-acs] [--metadata-signing-cert FILE]
   samlbridge decode   [--config FILE] [--now RFC3339] [INPUT|-]
   samlbridge replay   --url BRIDGE_SSO_URL [INPUT|-]
+  samlbridge mint  (--config FILE | --state-dir DIR [--base-url URL]) (--sp ENTITYID | --sp-metadata FILE | --request FILE)
+                   [--persona NAME|list] [--now RFC3339] [--in-response-to ID] [--acs URL] [--attributes A,B]
+                   [--nameid-format F] [--relay-state S] [--encrypt] [--form | --base64] [--out FILE] [--seed S]
 `
 
 // run is main without os.Exit, for tests.
@@ -75,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDecode(ctx, args[1:], stdout, stderr, processEnv())
 	case "replay":
 		err = runReplay(ctx, args[1:], stdout, stderr, processEnv())
+	case "mint":
+		err = runMint(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -13,7 +13,14 @@ const subjectAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 // unlinkable across clients without the emulator's secret. itsme's unit is
 // the partner (client_id), itsme-oidc.md §7.
 func (e *Emulator) Subject(personaID, clientID string) string {
-	m := hmac.New(sha512.New, e.secret)
+	return PairwiseSubject(e.secret, personaID, clientID)
+}
+
+// PairwiseSubject is the sub an emulator keyed with secret (its
+// Config.SubjectSecret) gives persona personaID at client clientID, for
+// tools that need it without running an emulator ("samlbridge mint").
+func PairwiseSubject(secret []byte, personaID, clientID string) string {
+	m := hmac.New(sha512.New, secret)
 	m.Write([]byte("itsme-emulator pairwise sub\x00"))
 	m.Write([]byte(clientID))
 	m.Write([]byte{0})

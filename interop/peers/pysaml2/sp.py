@@ -166,6 +166,12 @@ def make_handler(base, client, conf, store):
                     raise ValueError("pysaml2 returned no response")
                 if r.in_response_to != reqid or reqid is None:
                     raise ValueError("the response answers no request of this browser session")
+                # pysaml2 7.0.1 ignores the result of response.verify() in
+                # Entity._parse_response: a Response whose Destination is
+                # not our ACS comes back without an error but with no
+                # assertion parsed. Only a parsed assertion is a login.
+                if r.assertion is None or r.name_id is None:
+                    raise ValueError("pysaml2 verified no assertion in the response (wrong Destination?)")
                 name_id = r.name_id
                 ava = r.ava or {}
             except Exception as e:  # pysaml2 raises many types; all are a refusal
