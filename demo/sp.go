@@ -19,6 +19,8 @@ import (
 	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
 	"github.com/crewjam/saml/xmlenc"
+
+	"github.com/samlbridge/samlbridge/internal/i18n"
 )
 
 // Demo SP paths.
@@ -280,6 +282,12 @@ func (s *SP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.render(w, http.StatusInternalServerError, nil, err.Error())
 			return
+		}
+		// An SP that knows its user's language passes it on as a hint
+		// next to the SAMLRequest (docs/pages.md); the demo takes it from
+		// its own ?lang=.
+		if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
+			u += "&ui_locales=" + url.QueryEscape(string(l))
 		}
 		http.Redirect(w, r, u, http.StatusFound)
 	case PathSPACS:

@@ -25,39 +25,13 @@ const chromiumPath = "/usr/bin/chromium"
 // It checks the attributes the page shows and keeps a screenshot of each
 // step in the test's artifact directory.
 func TestChromium(t *testing.T) {
-	version := "?"
-	if out, err := exec.Command(chromiumPath, "--version").Output(); err == nil {
-		if f := strings.Fields(string(out)); len(f) > 1 {
-			version = f[1]
-		}
-	}
 	br := startBridge(t, t.TempDir())
-	scenario(t, "chromium", version, "demo login, real browser", func(ctx context.Context) (string, error) {
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(chromiumPath),
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.UserDataDir(t.TempDir()),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-		)
-		actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-		defer cancel()
-		cctx, cancel := chromedp.NewContext(actx)
+	scenario(t, "chromium", chromiumVersion(), "demo login, real browser", func(ctx context.Context) (string, error) {
+		cctx, cancel := newChromium(ctx, t)
 		defer cancel()
 
 		out := t.ArtifactDir()
-		shot := func(name string) chromedp.Action[chromedp.Void] {
-			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				png, err := chromedp.FullScreenshot(100)(ctx, tg)
-				if err != nil {
-					return err
-				}
-				return os.WriteFile(filepath.Join(out, name+".png"), png, 0o644)
-			})
-		}
+		shot := func(name string) chromedp.Action[chromedp.Void] { return screenshot(filepath.Join(out, name+".png")) }
 		if err := chromedp.Do(cctx,
 			chromedp.Navigate(br.Base+demo.PathSPHome),
 			chromedp.WaitVisible(chromedp.ID("login")),
@@ -91,4 +65,46 @@ func TestChromium(t *testing.T) {
 		}
 		return "SP page shows nin, firstName, lastName, SmartcardPKI; screenshots in " + out, nil
 	})
+}
+
+// newChromium starts a headless Chromium for one test, with its own
+// profile, and returns its context; cancel stops the browser process.
+// extra adds command-line options (such as JavaScript off).
+func newChromium(ctx context.Context, t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(opts, extra...)...)
+	cctx, cancelCtx := chromedp.NewContext(actx)
+	return cctx, func() { cancelCtx(); cancelAlloc() }
+}
+
+// screenshot saves a PNG of the whole page at path.
+func screenshot(path string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, png, 0o644)
+	})
+}
+
+// chromiumVersion is the version Chromium reports, or "?".
+func chromiumVersion() string {
+	out, err := exec.Command(chromiumPath, "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(out)); len(f) > 1 {
+		return f[1]
+	}
+	return "?"
 }

@@ -7,24 +7,32 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+
+	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/pagestyle"
 )
 
 // postFormTemplate is the HTTP-POST binding page (saml-bindings §3.5.4).
 // It is html/template, so the ACS URL and RelayState are escaped (REQ-19,
-// RESP-07); the script runs under a per-response CSP nonce; a noscript
-// button keeps it usable without JavaScript.
+// RESP-07); the script and the stylesheet run under a per-response CSP
+// nonce; a noscript block with a real button and a line of explanation,
+// in the page's language, keeps it usable without JavaScript.
 var postFormTemplate = template.Must(template.New("post").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
-<title>Returning to the application</title></head>
+<html lang="{{.L}}"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.L.T "page.post.title"}}</title><style nonce="{{.Nonce}}">{{.Style}}</style></head>
 <body>
+<main>
+<h1>{{.L.T "page.post.heading"}}</h1>
 <form method="post" action="{{.URL}}" id="saml-post">
 <input type="hidden" name="{{.Field}}" value="{{.Message}}">
 {{- if .HasRelayState}}
 <input type="hidden" name="RelayState" value="{{.RelayState}}">
 {{- end}}
-<noscript><p>JavaScript is turned off in your browser. Press Continue to return to the application.</p>
-<button type="submit">Continue</button></noscript>
+<noscript><p>{{.L.T "page.post.noscript"}}</p>
+<button class="primary" type="submit">{{.L.T "page.post.continue"}}</button></noscript>
 </form>
+</main>
 <script nonce="{{.Nonce}}">document.getElementById("saml-post").submit();</script>
 </body></html>
 `))
@@ -41,6 +49,9 @@ type PostForm struct {
 	// RelayState is returned only when HasRelayState is true.
 	RelayState    string
 	HasRelayState bool
+	// Lang is the language of the page's text; empty or unsupported is
+	// English.
+	Lang i18n.Lang
 }
 
 // Write renders the auto-submitting form with headers that keep the
@@ -63,7 +74,7 @@ func (f PostForm) Write(w http.ResponseWriter, rnd io.Reader) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	// No form-action directive: it would have to allow the SP's origin and
 	// Chrome applies it across redirects after the POST.
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; style-src 'nonce-"+nonce+"'; base-uri 'none'; frame-ancestors 'none'")
 	field := f.Field
 	if field == "" {
 		field = "SAMLResponse"
@@ -71,8 +82,11 @@ func (f PostForm) Write(w http.ResponseWriter, rnd io.Reader) error {
 	return postFormTemplate.Execute(w, struct {
 		URL, Field, Message, RelayState, Nonce string
 		HasRelayState                          bool
+		L                                      i18n.Lang
+		Style                                  template.CSS
 	}{
 		URL: f.URL, Field: field, Message: base64.StdEncoding.EncodeToString(f.Message),
 		RelayState: f.RelayState, HasRelayState: f.HasRelayState, Nonce: nonce,
+		L: f.Lang.OrDefault(), Style: pagestyle.CSS,
 	})
 }

@@ -107,6 +107,42 @@ func (e *RequestError) HTTPStatus() int {
 	return http.StatusBadRequest
 }
 
+// Code is the stable code of the error page shown for e (the keys of
+// the troubleshooting guide, docs/pages.md): one per message, so the
+// page's translated text matches the English Message.
+func (e *RequestError) Code() string {
+	switch e.Message {
+	case msgRelayState:
+		return "relay_state"
+	case msgMethod:
+		return "method_not_allowed"
+	}
+	for _, c := range requestCodes {
+		if errors.Is(e.Reason, c.reason) {
+			return c.code
+		}
+	}
+	return "malformed"
+}
+
+// requestCodes names each sentinel's default message.
+var requestCodes = []struct {
+	reason error
+	code   string
+}{
+	{ErrRequestTooLarge, "too_large"},
+	{ErrUnknownSP, "unknown_sp"},
+	{ErrSignatureRequired, "signature_required"},
+	{ErrBadSignature, "bad_signature"},
+	{ErrDestination, "destination"},
+	{ErrStaleRequest, "stale"},
+	{ErrACS, "acs_not_in_metadata"},
+	{ErrUnsupportedBinding, "unsupported_binding"},
+	{ErrDuplicateParameter, "duplicate_parameter"},
+	{ErrRegistryUnavailable, "registry_unavailable"},
+	{ErrMalformedRequest, "malformed"},
+}
+
 // reject builds a *RequestError with the default message for reason.
 func reject(reason error, cause error) *RequestError {
 	return &RequestError{Reason: reason, Message: defaultMessage(reason), Err: cause}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	crewjam "github.com/crewjam/saml"
+	"github.com/samlbridge/samlbridge/internal/i18n"
 
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -34,10 +35,6 @@ const artifactEndpointIndex = 0
 
 // artifactKeyPrefix names artifact records in the session store.
 const artifactKeyPrefix = "artifact|"
-
-// msgArtifactOff is shown when an SP asked for the Response by artifact
-// and the bridge does not offer the binding.
-const msgArtifactOff = "The application asked for the answer by the SAML Artifact binding, which this identity provider does not offer. Ask its administrator to use HTTP-POST."
 
 // ArtifactBinding configures delivery of Responses by the HTTP-Artifact
 // binding (saml-bindings §3.6) and the SOAP ArtifactResolve endpoint at
@@ -116,6 +113,9 @@ type acsTarget struct {
 	binding       string // HTTP-POST (or empty) or HTTP-Artifact
 	relayState    string
 	hasRelayState bool
+	// lang is the language of the pages shown on the way (the auto-POST
+	// form, local error pages), chosen when the login started.
+	lang i18n.Lang
 }
 
 // deliverResponse sends resp, a Response built for t.url, to the SP: as
@@ -126,7 +126,7 @@ type acsTarget struct {
 // lifetime.
 func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t acsTarget, resp []byte, log *slog.Logger) {
 	if t.binding != crewjam.HTTPArtifactBinding {
-		form := saml.PostForm{URL: t.url, Field: "SAMLResponse", Message: resp, RelayState: t.relayState, HasRelayState: t.hasRelayState}
+		form := saml.PostForm{URL: t.url, Field: "SAMLResponse", Message: resp, RelayState: t.relayState, HasRelayState: t.hasRelayState, Lang: t.lang}
 		if err := form.Write(w, s.cfg.Rand); err != nil {
 			log.Error("writing the POST form failed", "err", err)
 		}
@@ -135,24 +135,24 @@ func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t a
 	cfg := s.artifactBinding()
 	if !cfg.Enabled {
 		log.Error("the SP's ACS is an HTTP-Artifact endpoint and the Artifact binding is off")
-		s.errorPage(w, http.StatusBadRequest, msgArtifactOff, "")
+		s.errorPage(w, t.lang, http.StatusBadRequest, codeArtifactOff)
 		return
 	}
 	if !t.sp.HasACS(t.url, crewjam.HTTPArtifactBinding) {
 		log.Warn("the SP's HTTP-Artifact ACS disappeared from its metadata during the login")
-		s.errorPage(w, http.StatusBadRequest, msgSPGone, "")
+		s.errorPage(w, t.lang, http.StatusBadRequest, codeSPGone)
 		return
 	}
 	art, err := saml.NewArtifact(s.cfg.IDP.EntityID, artifactEndpointIndex, s.cfg.Rand)
 	if err != nil {
 		log.Error("issuing an artifact failed", "err", err)
-		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
+		s.errorPage(w, t.lang, http.StatusInternalServerError, codeInternal)
 		return
 	}
 	rec, err := json.Marshal(artifactRecord{SP: t.sp.EntityID, Message: resp})
 	if err != nil {
 		log.Error("encoding the artifact record failed", "err", err)
-		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
+		s.errorPage(w, t.lang, http.StatusInternalServerError, codeInternal)
 		return
 	}
 	lifetime := cfg.Lifetime
@@ -161,7 +161,7 @@ func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t a
 	}
 	if err := s.cfg.Store.PutRecord(ctx, artifactKey(art), rec, s.cfg.Now().Add(lifetime)); err != nil {
 		log.Error("storing the artifact failed", "err", err)
-		s.errorPage(w, http.StatusServiceUnavailable, msgStoreDown, "")
+		s.errorPage(w, t.lang, http.StatusServiceUnavailable, codeStoreDown)
 		return
 	}
 	sep := "?"

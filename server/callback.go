@@ -11,6 +11,7 @@ import (
 
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
+	"github.com/samlbridge/samlbridge/internal/i18n"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -27,35 +28,39 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 			ev.SP, ev.RequestID = tx.SPEntityID, tx.RequestID
 		}
 		s.record(ctx, ev)
-		s.errorPage(w, status, msg, "")
+		lang := pageLang(r)
+		if tx != nil && tx.Lang != "" {
+			lang = i18n.Lang(tx.Lang).OrDefault()
+		}
+		s.errorPage(w, lang, status, msg)
 	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET")
-		reject(http.StatusMethodNotAllowed, msgBadCallback, reasonBadCallback, nil)
+		reject(http.StatusMethodNotAllowed, codeBadCallback, reasonBadCallback, nil)
 		return
 	}
 	q := r.URL.Query()
 	for _, p := range []string{"state", "code", "error", "error_description", "iss"} {
 		if len(q[p]) > 1 { // OIDC-08: parameter pollution
 			s.logger(r.Context()).Warn("callback rejected: duplicate parameter", "param", p)
-			reject(http.StatusBadRequest, msgBadCallback, reasonBadCallback, nil)
+			reject(http.StatusBadRequest, codeBadCallback, reasonBadCallback, nil)
 			return
 		}
 	}
 	state := q.Get("state")
 	if state == "" || len(state) > 512 {
-		reject(http.StatusBadRequest, msgBadCallback, reasonBadCallback, nil)
+		reject(http.StatusBadRequest, codeBadCallback, reasonBadCallback, nil)
 		return
 	}
 	tx, err := s.cfg.Store.Take(ctx, state, s.cfg.Now())
 	if err != nil {
 		if errors.Is(err, session.ErrNotFound) {
 			s.logger(r.Context()).Warn("callback for an unknown, used or expired login")
-			reject(http.StatusBadRequest, msgExpired, reasonUnknownState, nil)
+			reject(http.StatusBadRequest, codeExpired, reasonUnknownState, nil)
 			return
 		}
 		s.logger(r.Context()).Error("session store unavailable", "err", err)
-		reject(http.StatusServiceUnavailable, msgStoreDown, reasonStoreUnavailable, nil)
+		reject(http.StatusServiceUnavailable, codeStoreDown, reasonStoreUnavailable, nil)
 		return
 	}
 	log := s.logger(ctx).With("sp", tx.SPEntityID, "request_id", truncate(tx.RequestID, 64), "flow_id", flowID(state))
@@ -64,16 +69,17 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// Login CSRF / session swapping (OIDC-01): the browser that
 		// finishes the flow is not the one that started it.
 		log.Warn("callback rejected: browser binding mismatch")
-		reject(http.StatusBadRequest, msgBinding, reasonBrowserBinding, &tx)
+		reject(http.StatusBadRequest, codeBinding, reasonBrowserBinding, &tx)
 		return
 	}
 	sp, err := s.cfg.Registry.ServiceProvider(ctx, tx.SPEntityID)
 	if err != nil || !acsStillValid(sp, tx.ACSURL) {
 		log.Warn("SP or its ACS disappeared during the login", "err", err)
-		reject(http.StatusBadRequest, msgSPGone, reasonSPGone, &tx)
+		reject(http.StatusBadRequest, codeSPGone, reasonSPGone, &tx)
 		return
 	}
-	target := acsTarget{sp: sp, url: tx.ACSURL, binding: tx.ACSBinding, relayState: tx.RelayState, hasRelayState: tx.HasRelayState}
+	target := acsTarget{sp: sp, url: tx.ACSURL, binding: tx.ACSBinding, relayState: tx.RelayState, hasRelayState: tx.HasRelayState,
+		lang: i18n.Lang(tx.Lang).OrDefault()}
 	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, audit.StageCallback, target, tx.RequestID, se) }
 	if iss, ok := q["iss"]; ok && s.cfg.UpstreamIssuer != "" && iss[0] != s.cfg.UpstreamIssuer {
 		// RFC 9207 §2.4: an authorization response from another issuer

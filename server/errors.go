@@ -6,47 +6,107 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/samlbridge/samlbridge/audit"
+	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/pagestyle"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/saml"
 )
 
-// Messages shown to people on local error pages. They say what happened
-// and what to do, and never echo request content.
+// Stable codes of the local error pages (docs/pages.md). Each has its
+// message, in every language, in package i18n under i18n.ErrorKey(code):
+// it says what happened and what to do, and never echoes request
+// content. The codes of rejected SAML messages come from
+// saml.RequestError.Code.
 const (
-	msgBadRequest  = "The login request from the application could not be read. Go back to the application and try again; if it keeps happening, tell the application's administrator."
-	msgReplay      = "This login request was already used. Go back to the application and start the login again."
-	msgStoreDown   = "The identity service is temporarily unavailable. Please try again in a few minutes."
-	msgBadCallback = "The answer from itsme could not be read. Go back to the application and start the login again."
-	msgExpired     = "This login has expired or was already completed. Go back to the application and start the login again."
-	msgBinding     = "This login was started in another browser or the browser's cookies were blocked. Start the login again from the application in this browser, and allow cookies for this site."
-	msgSPGone      = "The application you were logging in to is no longer registered with this identity provider. Contact its administrator."
-	msgInternal    = "Something went wrong on our side. Please try again; if it keeps happening, contact the service desk."
+	codeBadRequest           = "bad_request"
+	codeReplay               = "replay"
+	codeStoreDown            = "store_unavailable"
+	codeBadCallback          = "bad_callback"
+	codeExpired              = "unknown_state"
+	codeBinding              = "browser_binding"
+	codeSPGone               = "sp_gone"
+	codeInternal             = "internal_error"
+	codeRateLimited          = "rate_limited"
+	codeArtifactOff          = "artifact_disabled"
+	codeChainExpired         = "logout_chain_unknown"
+	codeChainMismatch        = "logout_chain_mismatch"
+	codeUnsolicitedBad       = "unsolicited_malformed"
+	codeUnsolicitedForbidden = "unsolicited_not_allowed"
 )
 
 var errorTemplate = template.Must(template.New("error").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Login problem</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}p{line-height:1.5}.code{color:#666;font-size:.85rem}</style>
-</head><body>
-<h1>We could not log you in</h1>
-<p>{{.Message}}</p>
-{{if .Ref}}<p class="code">Reference: {{.Ref}}</p>{{end}}
-</body></html>
+<html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.L.T "page.error.title"}}</title>
+<style>{{.Style}}</style>
+</head><body><main class="err">
+<h1>{{.L.T "page.error.heading"}}</h1>
+<p id="message">{{.Message}}</p>
+<p class="code" id="error-code" data-code="{{.Code}}">{{.L.T "page.error.code" .Code}}</p>
+<p class="code">{{.L.T "page.error.help"}}</p>
+</main></body></html>
 `))
 
-// errorPage writes a local error page. It never redirects anywhere.
-func (s *Server) errorPage(w http.ResponseWriter, status int, message, ref string) {
+// errorPage writes a local error page in lang for the stable error code.
+// It never redirects anywhere.
+func (s *Server) errorPage(w http.ResponseWriter, lang i18n.Lang, status int, code string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", string(lang.OrDefault()))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 	w.WriteHeader(status)
-	_ = errorTemplate.Execute(w, struct{ Message, Ref string }{message, ref})
+	_ = errorTemplate.Execute(w, errorPageData(lang, code))
+}
+
+// errorData fills errorTemplate.
+type errorData struct {
+	L             i18n.Lang
+	Style         template.CSS
+	Code, Message string
+}
+
+// errorPageData is the page for code in lang; an unknown code shows the
+// internal error's message under its own code.
+func errorPageData(lang i18n.Lang, code string) errorData {
+	lang = lang.OrDefault()
+	key := i18n.ErrorKey(code)
+	if !i18n.Has(key) {
+		key = i18n.ErrorKey(codeInternal)
+	}
+	return errorData{L: lang, Style: pagestyle.CSS, Code: code, Message: lang.T(key)}
+}
+
+// Query parameters an SP (or a link) may add to any of the bridge's
+// URLs to choose the language of its pages (docs/pages.md): ui_locales,
+// as in OIDC, a space-separated list of language tags in order of
+// preference; or lang, a single tag. They are hints, not SAML binding
+// parameters, so no signature covers them.
+const (
+	paramUILocales = "ui_locales"
+	paramLang      = "lang"
+)
+
+// pageLang is the language of the pages answering r: its ui_locales or
+// lang query parameter (each ignored when repeated), else its
+// Accept-Language header, else English.
+func pageLang(r *http.Request) i18n.Lang {
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	hint := ""
+	for _, p := range []string{paramUILocales, paramLang} {
+		if v := q[p]; len(v) == 1 {
+			if _, ok := i18n.FromHint(v[0]); ok {
+				hint = v[0]
+				break
+			}
+		}
+	}
+	return i18n.Choose(hint, r.Header.Get("Accept-Language"))
 }
 
 // postError answers a validated request at t, the ACS chosen from the
@@ -60,7 +120,7 @@ func (s *Server) postError(ctx context.Context, w http.ResponseWriter, log *slog
 		SignatureMethod: t.sp.SignatureAlgorithm, AllowSHA1: t.sp.LegacySHA1})
 	if err != nil {
 		s.logger(ctx).Error("building the error response failed", "err", err)
-		s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
+		s.errorPage(w, t.lang, http.StatusInternalServerError, codeInternal)
 		return
 	}
 	s.deliverResponse(ctx, w, t, resp, log)

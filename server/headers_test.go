@@ -18,7 +18,7 @@ import (
 func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 	const ext = "https://idp.example"
 	b := newHygieneBridge(t, ext, func(c *Config) { c.RateLimit.Disabled = true })
-	nonceCSP := regexp.MustCompile(`^default-src 'none'; script-src 'nonce-[A-Za-z0-9_-]{22}'; base-uri 'none'; frame-ancestors 'none'$`)
+	nonceCSP := regexp.MustCompile(`^default-src 'none'; script-src 'nonce-([A-Za-z0-9_-]{22})'; style-src 'nonce-[A-Za-z0-9_-]{22}'; base-uri 'none'; frame-ancestors 'none'$`)
 	tests := []struct {
 		name         string
 		method, path string

@@ -50,9 +50,6 @@ const (
 	DefaultRateMaxClients = 100_000
 )
 
-// msgRateLimited is the error page of a client over the limit.
-const msgRateLimited = "Too many login attempts from your network. Wait a minute and try again."
-
 // clientLimiter holds the per-client buckets and how to find the client.
 type clientLimiter struct {
 	buckets *ratelimit.Limiter
@@ -139,7 +136,7 @@ func (s *Server) limited(stage audit.Stage, next http.HandlerFunc) http.Handler 
 		}
 		s.record(r.Context(), audit.Event{Stage: stage, Outcome: audit.Rejected, Reason: reasonRateLimited})
 		w.Header().Set("Retry-After", retryAfterSeconds(retry))
-		s.errorPage(w, http.StatusTooManyRequests, msgRateLimited, "")
+		s.errorPage(w, pageLang(r), http.StatusTooManyRequests, codeRateLimited)
 	})
 }
 

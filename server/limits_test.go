@@ -42,10 +42,12 @@ type hygieneUpstream struct {
 	forbid   bool
 	authURLs int
 	exchange int
+	last     itsme.AuthRequest // the last request AuthCodeURL was given
 }
 
-func (u *hygieneUpstream) AuthCodeURL(context.Context, itsme.AuthRequest) (string, error) {
+func (u *hygieneUpstream) AuthCodeURL(_ context.Context, req itsme.AuthRequest) (string, error) {
 	u.authURLs++
+	u.last = req
 	if u.forbid {
 		u.t.Error("AuthCodeURL called: the request should not have reached itsme")
 	}
@@ -201,7 +203,8 @@ func TestRateLimitThroughHandler(t *testing.T) {
 	if got := rec.Header().Get("Retry-After"); got != "10" {
 		t.Errorf("Retry-After %q, want 10", got)
 	}
-	if body := rec.Body.String(); !strings.Contains(body, msgRateLimited) || !strings.Contains(body, "We could not log you in") {
+	if body := rec.Body.String(); !strings.Contains(body, "Too many login attempts from your network. Wait a minute and try again.") ||
+		!strings.Contains(body, "We could not log you in") || !strings.Contains(body, `data-code="rate_limited"`) {
 		t.Errorf("429 body is not the bridge's error page with the rate-limit message:\n%s", body)
 	}
 	if got := rec.Header().Get("Cache-Control"); got != "no-store" {

@@ -13,6 +13,7 @@ import (
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/authncontext"
+	"github.com/samlbridge/samlbridge/internal/i18n"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -37,6 +38,10 @@ type login struct {
 	rac           *authncontext.Requested
 	nameIDPolicy  attributes.NameIDPolicy
 	scoping       *saml.Scoping
+	// lang is the language of the user's pages, from the request's hint
+	// or the browser (pageLang); it is stored with the transaction and
+	// sent to itsme as ui_locales.
+	lang i18n.Lang
 }
 
 // serveLogin decides how to answer l (steps 2–4 of the flow, see doc.go):
@@ -49,7 +54,8 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 	now := s.cfg.Now()
 	// From here on the ACS is known to be in the SP's metadata, so errors
 	// are answered to it as SAML statuses.
-	target := acsTarget{sp: sp, url: l.acs.Location, binding: l.acs.Binding, relayState: l.relayState, hasRelayState: l.hasRelayState}
+	lang := l.lang.OrDefault()
+	target := acsTarget{sp: sp, url: l.acs.Location, binding: l.acs.Binding, relayState: l.relayState, hasRelayState: l.hasRelayState, lang: lang}
 	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, l.stage, target, l.requestID, se) }
 
 	// Scoping (saml-core §3.4.1.2, §3.4.1.5.1). The bridge never
@@ -188,7 +194,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 	}
 	acrValues := []string{class.ACR}
 	authReq := itsme.AuthRequest{State: state, Nonce: nonce, CodeVerifier: verifier, Service: service, Claims: claims,
-		ACRValues: acrValues, ForceLogin: l.forceAuthn}
+		ACRValues: acrValues, ForceLogin: l.forceAuthn, UILocales: []string{string(lang)}}
 	tx := session.Transaction{
 		State: state, Nonce: nonce, CodeVerifier: verifier,
 		BrowserBinding: hashBinding(bindingValue),
@@ -199,6 +205,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 		Service:      string(service), Attributes: release,
 		ACRValues: acrValues, AuthnContextClassRef: class.Ref,
 		ForceAuthn: l.forceAuthn,
+		Lang:       string(lang),
 		Created:    now, Expires: now.Add(s.cfg.FlowTTL),
 	}
 	authURL, err := s.cfg.Upstream.AuthCodeURL(ctx, authReq)

@@ -214,7 +214,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.logger(r.Context()).Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v))
-			s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
+			s.errorPage(w, pageLang(r), http.StatusInternalServerError, codeInternal)
 		}
 	}()
 	s.mux.ServeHTTP(w, r)

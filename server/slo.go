@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/samlbridge/samlbridge/audit"
+	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/pagestyle"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/session"
@@ -33,14 +35,6 @@ const (
 	reasonChainMismatch  = "logout_chain_mismatch"
 )
 
-const (
-	msgLoggedOut      = "You are logged out."
-	msgPartialLogout  = "You are logged out here, but some applications could not be reached. Close your browser to end every session."
-	msgChainExpired   = "This logout has expired or was already completed. Close your browser to make sure every session has ended."
-	msgChainMismatch  = "An application answered a logout it was not asked for. Close your browser to make sure every session has ended."
-	msgLogoutNoAnswer = "You are logged out of the identity provider. The application that asked for the logout has no logout address registered, so you cannot be sent back to it."
-)
-
 // logoutChain is a front-channel logout in progress: the SP that asked
 // for it and the participants still to log out, one after another
 // through the browser.
@@ -53,6 +47,9 @@ type logoutChain struct {
 	Current            string        `json:"current,omitempty"`
 	CurrentRequestID   string        `json:"current_request_id,omitempty"`
 	Partial            bool          `json:"partial,omitempty"`
+	// Lang is the language of the pages of the logout, chosen from the
+	// initiator's request (pageLang).
+	Lang i18n.Lang `json:"lang,omitempty"`
 }
 
 // handleSLO receives SP-initiated LogoutRequests and the LogoutResponses
@@ -84,7 +81,8 @@ func (s *Server) handleSLO(w http.ResponseWriter, r *http.Request) {
 func (s *Server) startLogout(w http.ResponseWriter, r *http.Request, msg *saml.LogoutMessage, log *slog.Logger) {
 	ctx := r.Context()
 	sp, req := msg.SP, msg.Request
-	chain := &logoutChain{Initiator: sp.EntityID, InitiatorRequestID: req.ID, RelayState: msg.RelayState, HasRelayState: msg.HasRelayState}
+	chain := &logoutChain{Initiator: sp.EntityID, InitiatorRequestID: req.ID, RelayState: msg.RelayState, HasRelayState: msg.HasRelayState,
+		Lang: pageLang(r)}
 	ss, sid := s.loadSSOSession(r, s.cfg.Now())
 	if ss == nil {
 		// Nothing to end here (sessions off, expired, or another
@@ -130,35 +128,39 @@ func (s *Server) startLogout(w http.ResponseWriter, r *http.Request, msg *saml.L
 func (s *Server) continueLogout(w http.ResponseWriter, r *http.Request, msg *saml.LogoutMessage, log *slog.Logger) {
 	ctx := r.Context()
 	resp := msg.Response
-	reject := func(status int, page, reason string) {
+	lang := pageLang(r)
+	reject := func(status int, code, reason string) {
 		s.record(ctx, audit.Event{Stage: audit.StageLogout, Outcome: audit.Rejected, Reason: reason, SP: msg.SP.EntityID, RequestID: resp.ID})
-		s.errorPage(w, status, page, "")
+		s.errorPage(w, lang, status, code)
 	}
 	if !msg.HasRelayState || msg.RelayState == "" || len(msg.RelayState) > 64 {
 		log.Warn("LogoutResponse without the bridge's RelayState")
-		reject(http.StatusBadRequest, msgChainExpired, reasonChainExpired)
+		reject(http.StatusBadRequest, codeChainExpired, reasonChainExpired)
 		return
 	}
 	raw, err := s.cfg.Store.TakeRecord(ctx, sloRecordPrefix+msg.RelayState, s.cfg.Now())
 	if err != nil {
 		if errors.Is(err, session.ErrNotFound) {
 			log.Warn("LogoutResponse for an unknown or finished logout")
-			reject(http.StatusBadRequest, msgChainExpired, reasonChainExpired)
+			reject(http.StatusBadRequest, codeChainExpired, reasonChainExpired)
 			return
 		}
 		log.Error("session store unavailable", "err", err)
-		reject(http.StatusServiceUnavailable, msgStoreDown, reasonStoreUnavailable)
+		reject(http.StatusServiceUnavailable, codeStoreDown, reasonStoreUnavailable)
 		return
 	}
 	var chain logoutChain
 	if err := json.Unmarshal(raw, &chain); err != nil {
 		log.Error("decoding the logout chain failed", "err", err)
-		reject(http.StatusInternalServerError, msgInternal, reasonInternal)
+		reject(http.StatusInternalServerError, codeInternal, reasonInternal)
 		return
+	}
+	if chain.Lang != "" {
+		lang = chain.Lang.OrDefault()
 	}
 	if msg.SP.EntityID != chain.Current || resp.InResponseTo != chain.CurrentRequestID {
 		log.Warn("LogoutResponse from another SP or for another request than the one pending")
-		reject(http.StatusBadRequest, msgChainMismatch, reasonChainMismatch)
+		reject(http.StatusBadRequest, codeChainMismatch, reasonChainMismatch)
 		return
 	}
 	if resp.Status.StatusCode.Value != saml.StatusSuccess {
@@ -224,6 +226,9 @@ func (s *Server) nextLogout(w http.ResponseWriter, r *http.Request, chain *logou
 			continue
 		}
 		log.Info("logging a session participant out", "participant", p.SP)
+		if out.Form != nil {
+			out.Form.Lang = chain.Lang.OrDefault()
+		}
 		if err := out.Send(w, r, s.cfg.Rand); err != nil {
 			log.Error("sending the LogoutRequest failed", "err", err)
 		}
@@ -267,13 +272,13 @@ func (s *Server) answerLogout(w http.ResponseWriter, r *http.Request, chain *log
 		}
 	}
 	if ep.location == "" {
-		page := msgLogoutNoAnswer
+		page := i18n.LogoutNoReturn
 		if st == nil {
-			page = msgLoggedOut
+			page = i18n.LoggedOut
 		} else if st.SubStatus == saml.StatusPartialLogout {
-			page = msgPartialLogout
+			page = i18n.PartialLogout
 		}
-		s.logoutPage(w, page)
+		s.logoutPage(w, chain.Lang, page)
 		return
 	}
 	el, err := s.cfg.IDP.BuildLogoutResponse(saml.LogoutResponseParams{Destination: ep.location, InResponseTo: chain.InitiatorRequestID, Status: st,
@@ -282,6 +287,9 @@ func (s *Server) answerLogout(w http.ResponseWriter, r *http.Request, chain *log
 		var out *saml.Outbound
 		out, err = s.cfg.IDP.Encode(el, ep.binding, ep.location, "SAMLResponse", chain.RelayState, chain.HasRelayState, sp.SignatureAlgorithm, sp.LegacySHA1)
 		if err == nil {
+			if out.Form != nil {
+				out.Form.Lang = chain.Lang.OrDefault()
+			}
 			if err := out.Send(w, r, s.cfg.Rand); err != nil {
 				log.Error("sending the LogoutResponse failed", "err", err)
 			}
@@ -289,25 +297,32 @@ func (s *Server) answerLogout(w http.ResponseWriter, r *http.Request, chain *log
 		}
 	}
 	log.Error("building the LogoutResponse failed", "err", err)
-	s.errorPage(w, http.StatusInternalServerError, msgInternal, "")
+	s.errorPage(w, chain.Lang.OrDefault(), http.StatusInternalServerError, codeInternal)
 }
 
 var logoutTemplate = template.Must(template.New("logout").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Logged out</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}p{line-height:1.5}</style>
-</head><body>
-<h1>Logout</h1>
-<p>{{.}}</p>
-</body></html>
+<html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.L.T "page.logout.title"}}</title>
+<style>{{.Style}}</style>
+</head><body><main>
+<h1>{{.L.T "page.logout.heading"}}</h1>
+<p id="message">{{.Message}}</p>
+</main></body></html>
 `))
 
-// logoutPage shows the end of a logout that has nowhere to return to.
-func (s *Server) logoutPage(w http.ResponseWriter, msg string) {
+// logoutPage shows, in lang, the end of a logout that has nowhere to
+// return to; msg is i18n.LoggedOut, PartialLogout or LogoutNoReturn.
+func (s *Server) logoutPage(w http.ResponseWriter, lang i18n.Lang, msg i18n.Key) {
+	lang = lang.OrDefault()
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", string(lang))
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 	w.WriteHeader(http.StatusOK)
-	_ = logoutTemplate.Execute(w, msg)
+	_ = logoutTemplate.Execute(w, struct {
+		L       i18n.Lang
+		Style   template.CSS
+		Message string
+	}{lang, pagestyle.CSS, lang.T(msg)})
 }

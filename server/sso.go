@@ -46,6 +46,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		acsIndex:   req.Request.AttributeConsumingServiceIndex,
 		requested:  req.RequestedAttributes,
 		scoping:    req.Scoping,
+		lang:       pageLang(r),
 	}
 	if r := req.RequestedAuthnContext; r != nil {
 		l.rac = &authncontext.Requested{Comparison: r.Comparison, ClassRefs: r.ClassRefs, DeclRefs: r.DeclRefs}
@@ -76,13 +77,13 @@ func (s *Server) firstUse(w http.ResponseWriter, r *http.Request, stage audit.St
 		log.Warn("message replayed", "kind", kind)
 		ev.Reason = reasonReplay
 		s.record(ctx, ev)
-		s.errorPage(w, http.StatusBadRequest, msgReplay, "")
+		s.errorPage(w, pageLang(r), http.StatusBadRequest, codeReplay)
 		return false
 	}
 	log.Error("session store unavailable", "err", err)
 	ev.Reason = reasonStoreUnavailable
 	s.record(ctx, ev)
-	s.errorPage(w, http.StatusServiceUnavailable, msgStoreDown, "")
+	s.errorPage(w, pageLang(r), http.StatusServiceUnavailable, codeStoreDown)
 	return false
 }
 
@@ -105,11 +106,11 @@ func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, stage aud
 	var re *saml.RequestError
 	if errors.As(err, &re) {
 		s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))
-		s.errorPage(w, re.HTTPStatus(), re.Message, "")
+		s.errorPage(w, pageLang(r), re.HTTPStatus(), re.Code())
 		return
 	}
 	s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "err", truncate(err.Error(), 300))
-	s.errorPage(w, http.StatusBadRequest, msgBadRequest, "")
+	s.errorPage(w, pageLang(r), http.StatusBadRequest, codeBadRequest)
 }
 
 func hashBinding(v string) string {

@@ -22,11 +22,6 @@ const (
 	reasonUnsolicitedForbidden = "unsolicited_not_allowed"
 )
 
-const (
-	msgUnsolicitedBad       = "This login link is not valid. Start the login from the application instead; if it keeps happening, tell the application's administrator."
-	msgUnsolicitedForbidden = "This application does not accept logins started here. Start the login from the application itself."
-)
-
 // handleUnsolicited starts a login no SP asked for, for SPs whose
 // configuration allows it (legacy portals). Everything is checked before
 // the flow starts; nothing is ever sent to an ACS that is not in the SP's
@@ -36,52 +31,53 @@ func (s *Server) handleUnsolicited(w http.ResponseWriter, r *http.Request) {
 	reject := func(status int, msg, reason, sp string, err error) {
 		s.logger(r.Context()).Warn("unsolicited login refused", "reason", reason, "cause", truncate(fmt.Sprint(err), 300))
 		s.record(ctx, audit.Event{Stage: audit.StageUnsolicited, Outcome: audit.Rejected, Reason: reason, SP: sp})
-		s.errorPage(w, status, msg, "")
+		s.errorPage(w, pageLang(r), status, msg)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET")
-		reject(http.StatusMethodNotAllowed, msgUnsolicitedBad, reasonUnsolicitedBad, "", errors.New("method "+r.Method))
+		reject(http.StatusMethodNotAllowed, codeUnsolicitedBad, reasonUnsolicitedBad, "", errors.New("method "+r.Method))
 		return
 	}
 	if len(r.URL.RawQuery) > 4096 {
-		reject(http.StatusRequestURITooLong, msgUnsolicitedBad, reasonUnsolicitedBad, "", errors.New("query too long"))
+		reject(http.StatusRequestURITooLong, codeUnsolicitedBad, reasonUnsolicitedBad, "", errors.New("query too long"))
 		return
 	}
 	q := r.URL.Query()
 	for _, p := range []string{"providerId", "shire", "target", "time"} {
 		if len(q[p]) > 1 {
-			reject(http.StatusBadRequest, msgUnsolicitedBad, reasonUnsolicitedBad, "", fmt.Errorf("parameter %s given more than once", p))
+			reject(http.StatusBadRequest, codeUnsolicitedBad, reasonUnsolicitedBad, "", fmt.Errorf("parameter %s given more than once", p))
 			return
 		}
 	}
 	entityID := q.Get("providerId")
 	if entityID == "" {
-		reject(http.StatusBadRequest, msgUnsolicitedBad, reasonUnsolicitedBad, "", errors.New("no providerId"))
+		reject(http.StatusBadRequest, codeUnsolicitedBad, reasonUnsolicitedBad, "", errors.New("no providerId"))
 		return
 	}
 	sp, err := s.cfg.Registry.ServiceProvider(ctx, entityID)
 	switch {
 	case errors.Is(err, metadata.ErrUnknownServiceProvider):
-		reject(http.StatusBadRequest, msgUnsolicitedBad, requestReason(saml.ErrUnknownSP), "", err)
+		reject(http.StatusBadRequest, codeUnsolicitedBad, requestReason(saml.ErrUnknownSP), "", err)
 		return
 	case err != nil:
-		reject(http.StatusServiceUnavailable, msgStoreDown, requestReason(saml.ErrRegistryUnavailable), "", err)
+		reject(http.StatusServiceUnavailable, codeStoreDown, requestReason(saml.ErrRegistryUnavailable), "", err)
 		return
 	}
 	if !sp.AllowUnsolicited {
-		reject(http.StatusForbidden, msgUnsolicitedForbidden, reasonUnsolicitedForbidden, sp.EntityID, errors.New("the SP does not allow unsolicited responses"))
+		reject(http.StatusForbidden, codeUnsolicitedForbidden, reasonUnsolicitedForbidden, sp.EntityID, errors.New("the SP does not allow unsolicited responses"))
 		return
 	}
 	acs, err := sp.ResolveACS(q.Get("shire"), nil, "")
 	if err != nil {
-		reject(http.StatusBadRequest, msgUnsolicitedBad, requestReason(saml.ErrACS), sp.EntityID, err)
+		reject(http.StatusBadRequest, codeUnsolicitedBad, requestReason(saml.ErrACS), sp.EntityID, err)
 		return
 	}
 	target, hasTarget := q.Get("target"), q.Has("target")
 	if err := saml.CheckRelayState(target); err != nil {
-		reject(http.StatusBadRequest, msgUnsolicitedBad, reasonUnsolicitedBad, sp.EntityID, err)
+		reject(http.StatusBadRequest, codeUnsolicitedBad, reasonUnsolicitedBad, sp.EntityID, err)
 		return
 	}
 	log := s.logger(r.Context()).With("sp", sp.EntityID, "unsolicited", true)
-	s.serveLogin(w, r, &login{stage: audit.StageUnsolicited, sp: sp, unsolicited: true, acs: acs, relayState: target, hasRelayState: hasTarget}, log)
+	s.serveLogin(w, r, &login{stage: audit.StageUnsolicited, sp: sp, unsolicited: true, acs: acs, relayState: target, hasRelayState: hasTarget,
+		lang: pageLang(r)}, log)
 }

@@ -63,6 +63,10 @@ type Transaction struct {
 	// InResponseTo.
 	Unsolicited bool `json:"unsolicited,omitempty"`
 
+	// Lang is the language of the user's pages chosen when the login
+	// started (nl, fr, de or en); the callback's pages use it.
+	Lang string `json:"lang,omitempty"`
+
 	// Created and Expires bound the transaction's life.
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/samlbridge/samlbridge/internal/i18n"
 )
 
 // clockSkew is the leeway on times in client JWTs.
@@ -26,6 +28,10 @@ type authzRequest struct {
 	acr            string
 	personas       []int // indexes into the emulator's personas
 	approval       *approval
+	uiLocales      string // as requested, unchecked
+	// lang is the language of the phone page: the request's ui_locales
+	// (itsme supports fr, nl, de, en), else the browser's.
+	lang i18n.Lang
 }
 
 // replyTo is where authorization results go: a registered redirect URI
@@ -43,10 +49,13 @@ func (e *Emulator) handleAuthorization(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, back, oerr := e.parseAuthorization(r.Context(), r.URL.RawQuery)
+	if req != nil {
+		req.lang = pageLang(r, req.uiLocales)
+	}
 	if oerr != nil {
 		e.log.Info("emulator: authorization request refused", "error", oerr.Code, "detail", oerr.Description, "redirected", back != nil)
 		if back == nil {
-			e.errorPage(w, http.StatusBadRequest, oerr)
+			e.errorPage(w, r, http.StatusBadRequest, oerr)
 			return
 		}
 		e.redirect(w, back, url.Values{"error": {oerr.Code}, "error_description": {oerr.Description}})
@@ -307,6 +316,7 @@ func (e *Emulator) checkParams(c *Client, back *replyTo, params map[string]strin
 		idTokenClaims: cr.idToken,
 		challenge:     challenge,
 		acr:           acrBasic,
+		uiLocales:     params["ui_locales"],
 	}
 	if slices.Contains(strings.Fields(params["acr_values"]), acrAdvanced) {
 		req.acr = acrAdvanced

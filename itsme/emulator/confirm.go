@@ -38,11 +38,11 @@ func (e *Emulator) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		e.errorPage(w, http.StatusBadRequest, oauthErr(codeInvalidRequest, nil, "the form must be application/x-www-form-urlencoded"))
+		e.errorPage(w, r, http.StatusBadRequest, oauthErr(codeInvalidRequest, nil, "the form must be application/x-www-form-urlencoded"))
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		e.errorPage(w, http.StatusBadRequest, oauthErr(codeInvalidRequest, err, "the form is malformed"))
+		e.errorPage(w, r, http.StatusBadRequest, oauthErr(codeInvalidRequest, err, "the form is malformed"))
 		return
 	}
 	form := r.PostForm
@@ -50,22 +50,22 @@ func (e *Emulator) handleConfirm(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "", actionApprove, actionRefuse, actionUnavailable:
 	default:
-		e.errorPage(w, http.StatusBadRequest, oauthErr(codeInvalidRequest, nil, "unknown action"))
+		e.errorPage(w, r, http.StatusBadRequest, oauthErr(codeInvalidRequest, nil, "unknown action"))
 		return
 	}
 	now := e.cfg.Now()
 	tx, err := e.store.peekPending(form.Get("tx"), now)
 	if err != nil {
-		e.errorPage(w, http.StatusBadRequest, oauthErr(codeInvalidRequest, err, "this request is unknown, expired or already answered"))
+		e.errorPage(w, r, http.StatusBadRequest, oauthErr(codeInvalidRequest, err, "this request is unknown, expired or already answered"))
 		return
 	}
 	persona := e.choosePersona(tx.req, form.Get("persona"))
 	if persona == nil {
-		e.errorPage(w, http.StatusBadRequest, oauthErr(codeInvalidRequest, nil, "that persona was not offered"))
+		e.errorPage(w, r, http.StatusBadRequest, oauthErr(codeInvalidRequest, nil, "that persona was not offered"))
 		return
 	}
 	if tx, err = e.store.takePending(form.Get("tx"), now); err != nil {
-		e.errorPage(w, http.StatusBadRequest, oauthErr(codeInvalidRequest, err, "this request is unknown, expired or already answered"))
+		e.errorPage(w, r, http.StatusBadRequest, oauthErr(codeInvalidRequest, err, "this request is unknown, expired or already answered"))
 		return
 	}
 	req := tx.req

@@ -6,58 +6,57 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/pagestyle"
 )
 
-// pageStyle is the pages' stylesheet, allowed by a CSP nonce.
-const pageStyle = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.3rem}.phone{border:2px solid #ff4612;border-radius:1.2rem;padding:1rem 1.4rem}
-.meta{color:#555;font-size:.9rem}code{background:#f3f3f3;padding:0 .2rem}
-label{display:block;margin:.3rem 0}button{font-size:1rem;padding:.5rem 1.2rem;margin:.8rem .5rem 0 0}
-.approve{background:#ff4612;color:#fff;border:0;border-radius:.4rem}.refuse{background:#fff;border:1px solid #999;border-radius:.4rem}
-.err{border-left:4px solid #c00;padding-left:1rem}.approval{background:#fff4ef;padding:.6rem;white-space:pre-wrap}`
-
 var phoneTemplate = template.Must(template.New("phone").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>itsme emulator – confirm</title><style nonce="{{.Nonce}}">{{.Style}}</style></head>
-<body><div class="phone">
-<h1>itsme® emulator</h1>
-<p><strong>{{.ClientID}}</strong> asks you to
-{{- if eq .ServiceType "confirmation"}} confirm{{else if eq .ServiceType "authentication"}} log in{{else}} share your data{{end}}.</p>
-<p class="meta">Service <code>{{.ServiceCode}}</code> ({{.ServiceType}}), security level {{.ACR}}.</p>
+<html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.L.T "emulator.phone.title"}}</title><style nonce="{{.Nonce}}">{{.Style}}</style></head>
+<body><main class="phone">
+<h1>{{.L.T "emulator.heading"}}</h1>
+<p id="asks">
+{{- if eq .ServiceType "confirmation"}}{{.L.T "emulator.asks.confirm" .ClientID}}
+{{- else if eq .ServiceType "authentication"}}{{.L.T "emulator.asks.login" .ClientID}}
+{{- else}}{{.L.T "emulator.asks.share" .ClientID}}{{end}}</p>
+<p class="meta">{{.L.T "emulator.service" .ServiceCode .ServiceType .ACR}}</p>
 {{- with .Approval}}
-<h2>To approve</h2>
+<h2>{{$.L.T "emulator.approve.heading"}}</h2>
 {{- if eq .Template "adv_payment"}}
-<p class="approval">Pay {{.Amount}} {{.Currency}} to {{.IBAN}}</p>
+<p class="approval">{{$.L.T "emulator.approve.pay" .Amount .Currency .IBAN}}</p>
 {{- else}}
 <p class="approval">{{.Text}}</p>
 {{- end}}
 {{- end}}
 {{- if .Requested}}
-<h2>Data requested</h2>
+<h2>{{.L.T "emulator.data.heading"}}</h2>
 <ul>{{range .Requested}}<li><code>{{.}}</code></li>{{end}}</ul>
 {{- else}}
-<p class="meta">No personal data is requested beyond your itsme identifier.</p>
+<p class="meta">{{.L.T "emulator.data.none"}}</p>
 {{- end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="tx" value="{{.Handle}}">
-<fieldset><legend>Who is holding the phone?</legend>
+<fieldset><legend>{{.L.T "emulator.persona.legend"}}</legend>
 {{- range .Personas}}
 <label><input type="radio" name="persona" value="{{.ID}}"{{if .First}} checked{{end}}> {{.Label}}</label>
 {{- end}}
 </fieldset>
-<button class="approve" type="submit" name="action" value="approve">Confirm</button>
-<button class="refuse" type="submit" name="action" value="refuse">Refuse</button>
+<button class="approve" type="submit" name="action" value="approve">{{.L.T "emulator.button.confirm"}}</button>
+<button class="refuse" type="submit" name="action" value="refuse">{{.L.T "emulator.button.refuse"}}</button>
 </form>
-<p class="meta">Local emulator for tests and demos. Nothing leaves this machine.</p>
-</div></body></html>
+<p class="meta">{{.L.T "emulator.footer"}}</p>
+</main></body></html>
 `))
 
 var errorTemplate = template.Must(template.New("error").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>itsme emulator – error</title><style nonce="{{.Nonce}}">{{.Style}}</style></head>
-<body><div class="phone err"><h1>itsme® emulator: request refused</h1>
-<p><code>{{.Code}}</code></p><p>{{.Description}}</p>
-<p class="meta">The answer was not sent back to the application: its client, redirect URI or request could not be trusted.</p>
-</div></body></html>
+<html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.L.T "emulator.error.title"}}</title><style nonce="{{.Nonce}}">{{.Style}}</style></head>
+<body><main class="phone err"><h1>{{.L.T "emulator.error.heading"}}</h1>
+<p id="error-code" data-code="{{.Code}}">{{.L.T "page.error.code" .Code}}</p>
+<p>{{.L.T "emulator.error.detail"}} <span lang="en">{{.Description}}</span></p>
+<p class="meta">{{.L.T "emulator.error.explain"}}</p>
+</main></body></html>
 `))
 
 // personaChoice is one radio button of the phone page.
@@ -68,6 +67,7 @@ type personaChoice struct {
 
 // phoneData fills phoneTemplate.
 type phoneData struct {
+	L           i18n.Lang
 	Nonce       string
 	Style       template.CSS
 	ClientID    string
@@ -89,8 +89,9 @@ func (e *Emulator) renderPhone(w http.ResponseWriter, req *authzRequest, handle 
 		return
 	}
 	data := phoneData{
+		L:           req.lang.OrDefault(),
 		Nonce:       nonce,
-		Style:       template.CSS(pageStyle),
+		Style:       pagestyle.CSS,
 		ClientID:    req.client.ID,
 		ServiceCode: req.service.Code,
 		ServiceType: string(req.service.Type),
@@ -114,24 +115,45 @@ func (e *Emulator) renderPhone(w http.ResponseWriter, req *authzRequest, handle 
 	if o := origin(req.back.uri); o != "" {
 		formAction += " " + o
 	}
-	e.writePage(w, http.StatusOK, nonce, formAction, phoneTemplate, data)
+	e.writePage(w, http.StatusOK, data.L, nonce, formAction, phoneTemplate, data)
 }
 
-// errorPage shows a non-redirectable authorization error.
-func (e *Emulator) errorPage(w http.ResponseWriter, status int, oerr *oauthError) {
+// errorPage shows a non-redirectable authorization error, in the
+// language of r's ui_locales parameter or its Accept-Language header. The
+// description stays English (it is the OAuth error_description) and is
+// marked so.
+func (e *Emulator) errorPage(w http.ResponseWriter, r *http.Request, status int, oerr *oauthError) {
 	nonce, err := e.randomString(16)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	e.writePage(w, status, nonce, "'none'", errorTemplate, map[string]any{
-		"Nonce": nonce, "Style": template.CSS(pageStyle), "Code": oerr.Code, "Description": oerr.Description,
+	lang := pageLang(r, "")
+	e.writePage(w, status, lang, nonce, "'none'", errorTemplate, map[string]any{
+		"L": lang, "Nonce": nonce, "Style": pagestyle.CSS, "Code": oerr.Code, "Description": oerr.Description,
 	})
+}
+
+// pageLang is the language of a page: uiLocales (the request's
+// ui_locales, itsme-oidc.md: fr, nl, de or en), else r's own ui_locales
+// query parameter when given once, else its Accept-Language, else
+// English.
+func pageLang(r *http.Request, uiLocales string) i18n.Lang {
+	if _, ok := i18n.FromHint(uiLocales); !ok && r != nil {
+		if v := r.URL.Query()["ui_locales"]; len(v) == 1 {
+			uiLocales = v[0]
+		}
+	}
+	accept := ""
+	if r != nil {
+		accept = r.Header.Get("Accept-Language")
+	}
+	return i18n.Choose(uiLocales, accept)
 }
 
 // writePage renders t with the security headers: no caching, a CSP
 // without external resources, no framing.
-func (e *Emulator) writePage(w http.ResponseWriter, status int, nonce, formAction string, t *template.Template, data any) {
+func (e *Emulator) writePage(w http.ResponseWriter, status int, lang i18n.Lang, nonce, formAction string, t *template.Template, data any) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		e.log.Error("emulator: rendering a page", "err", err)
@@ -140,6 +162,7 @@ func (e *Emulator) writePage(w http.ResponseWriter, status int, nonce, formActio
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", string(lang))
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; img-src 'self'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
