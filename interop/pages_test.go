@@ -4,22 +4,32 @@ package interop
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/xml"
 	"fmt"
+	"math/big"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/demo"
 	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/samltest"
 	"github.com/samlbridge/samlbridge/server"
 )
 
 // TestChromiumPages visits every page the bridge and the emulator show,
 // in each of the four languages, in a real Chromium: the bridge's error
-// page, the emulator's phone and error pages, and (with JavaScript off,
+// page, the emulator's phone and error pages, the bridge's logout page,
+// and (with JavaScript off,
 // since with it on the page submits itself at once) the bridge's
 // auto-POST page. Each check reads the lang attribute and a text of that
 // language, and saves a screenshot named <page>.<lang>.png in the test's
@@ -105,6 +115,74 @@ func TestChromiumPages(t *testing.T) {
 		}
 		return "noscript button in 4 languages, keyboard-submitted, SP logged in", nil
 	})
+	scenario(t, "chromium", chromiumVersion(), "logout page in nl, fr, de, en", func(ctx context.Context) (string, error) {
+		// An SP whose metadata has no logout endpoint: the bridge ends its
+		// signed LogoutRequest on its own page, in the hinted language.
+		sp, key, md, err := logoutOnlySP(br)
+		if err != nil {
+			return "", err
+		}
+		br.use(t, phaseEncrypted, nil, md)
+		cctx, cancel := newChromium(ctx, t)
+		defer cancel()
+		for _, l := range i18n.Supported {
+			req, err := sp.MakeLogoutRequest(br.Base+server.PathSLO, "someone-"+string(l))
+			if err != nil {
+				return "", err
+			}
+			raw, err := samltest.ElementBytes(req.Element())
+			if err != nil {
+				return "", err
+			}
+			q, err := samltest.RedirectQuery(raw, "", key, samltest.RSASHA256)
+			if err != nil {
+				return "", err
+			}
+			// The hint rides next to the signed parameters, as for SSO.
+			u := br.Base + server.PathSLO + "?" + q + "&ui_locales=" + string(l)
+			if err := checkPage(cctx, u, l, "h1", i18n.LogoutHeading,
+				filepath.Join(out, "bridge-logout."+string(l)+".png")); err != nil {
+				return "", fmt.Errorf("%w; the bridge's log ends with: %s", err, lastLines(br.logs.String(), 3))
+			}
+		}
+		return "logout page in 4 languages for an SP without a logout endpoint", nil
+	})
+}
+
+// logoutOnlySP is an SP that signs its requests and has no logout
+// endpoint in its metadata, and that metadata.
+func logoutOnlySP(br *bridge) (*crewjam.ServiceProvider, *rsa.PrivateKey, []byte, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "logout page SP (TEST KEY)"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var idp crewjam.EntityDescriptor
+	if err := xml.Unmarshal(br.IdPMetadata, &idp); err != nil {
+		return nil, nil, nil, err
+	}
+	mdURL, _ := url.Parse("https://logout-page-sp.example/metadata")
+	acs, _ := url.Parse("https://logout-page-sp.example/acs")
+	// With a SignatureMethod, crewjam's metadata lists the signing key;
+	// without one, MakeLogoutRequest adds no enveloped signature (the
+	// Redirect binding signs the query instead).
+	sp := &crewjam.ServiceProvider{EntityID: mdURL.String(), Key: key, Certificate: cert, MetadataURL: *mdURL, AcsURL: *acs, IDPMetadata: &idp,
+		SignatureMethod: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"}
+	md, err := xml.Marshal(sp.Metadata())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sp.SignatureMethod = ""
+	return sp, key, md, nil
 }
 
 // checkPage opens u (or stays on the current page when u is empty),
@@ -132,4 +210,13 @@ func checkPage(ctx context.Context, u string, l i18n.Lang, sel string, key i18n.
 		return fmt.Errorf("%s: %s shows %q (%v), want %q", l, sel, text, err, want)
 	}
 	return chromedp.Do(ctx, screenshot(shot))
+}
+
+// lastLines returns the last n lines of s, joined by " | ".
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
 }
