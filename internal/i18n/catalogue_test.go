@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -86,6 +87,20 @@ func TestT(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.lang.T(tt.key, tt.args...); got != tt.want {
 			t.Errorf("%q.T(%s, %v) = %q, want %q", tt.lang, tt.key, tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestTroubleshootingCoversEveryErrorCode: docs/troubleshooting.md is keyed
+// by the codes the error pages show, so each one must be in it.
+func TestTroubleshootingCoversEveryErrorCode(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/troubleshooting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range ErrorCodes {
+		if !strings.Contains(string(doc), "`"+code+"`") {
+			t.Errorf("docs/troubleshooting.md does not explain the error code %q", code)
 		}
 	}
 }
