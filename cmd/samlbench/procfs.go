@@ -20,8 +20,13 @@ func procCPU(pid int, children bool) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// fields[0] is the state (field 3 of stat); utime, stime, cutime and
-	// cstime are fields 14-17.
+	return statCPU(pid, fields, children)
+}
+
+// statCPU sums the CPU times of procStat's fields, in seconds: utime and
+// stime (fields 14 and 15 of stat), and with children cutime and cstime
+// (16 and 17).
+func statCPU(pid int, fields []string, children bool) (float64, error) {
 	last := 15
 	if children {
 		last = 17

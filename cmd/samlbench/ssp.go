@@ -409,15 +409,15 @@ func (s *sspIdP) logTails() string {
 	return b.String()
 }
 
-// sspProc is what CPUSeconds and RSS need from /proc/<pid>/stat.
+// sspProc is a live process of Apache's session and its CPU seconds,
+// its reaped children included.
 type sspProc struct {
-	pid                          int
-	utime, stime, cutime, cstime uint64 // clock ticks
-	rssPages                     int64
+	pid int
+	cpu float64
 }
 
 // group returns the live processes of Apache's session: its parent and
-// every child, found by session ID in /proc/<pid>/stat.
+// every child, found by session ID (field 6) in /proc/<pid>/stat.
 func (s *sspIdP) group() ([]sspProc, error) {
 	sid := s.cmd.Process.Pid
 	entries, err := os.ReadDir("/proc")
@@ -437,13 +437,18 @@ func (s *sspIdP) group() ([]sspProc, error) {
 		if err != nil {
 			return nil, fmt.Errorf("simplesamlphp: %w", err)
 		}
-		p, session, err := sspParseStat(pid, fields)
+		session, err := strconv.Atoi(fields[6-3])
 		if err != nil {
-			return nil, fmt.Errorf("simplesamlphp: /proc/%d/stat: %w", pid, err)
+			return nil, fmt.Errorf("simplesamlphp: /proc/%d/stat session: %w", pid, err)
 		}
-		if session == sid {
-			procs = append(procs, p)
+		if session != sid {
+			continue
 		}
+		cpu, err := statCPU(pid, fields, true)
+		if err != nil {
+			return nil, fmt.Errorf("simplesamlphp: %w", err)
+		}
+		procs = append(procs, sspProc{pid: pid, cpu: cpu})
 	}
 	if len(procs) == 0 {
 		return nil, fmt.Errorf("simplesamlphp: apache2 (session %d) is not running", sid)
@@ -451,106 +456,21 @@ func (s *sspIdP) group() ([]sspProc, error) {
 	return procs, nil
 }
 
-// sspParseStat reads the fields of /proc/<pid>/stat that matter here
-// (proc(5)): session (6), utime (14), stime (15), cutime (16), cstime
-// (17) and rss (24). fields are procStat's: field n is fields[n-3].
-func sspParseStat(pid int, fields []string) (sspProc, int, error) {
-	if len(fields) < 24-2 {
-		return sspProc{}, 0, fmt.Errorf("%d fields after the command name, want at least %d", len(fields), 24-2)
-	}
-	session, err := strconv.Atoi(fields[6-3])
-	if err != nil {
-		return sspProc{}, 0, fmt.Errorf("session: %w", err)
-	}
-	p := sspProc{pid: pid}
-	for _, x := range []struct {
-		n   int
-		dst *uint64
-	}{{14, &p.utime}, {15, &p.stime}, {16, &p.cutime}, {17, &p.cstime}} {
-		v, err := strconv.ParseUint(fields[x.n-3], 10, 64)
-		if err != nil {
-			return sspProc{}, 0, fmt.Errorf("field %d: %w", x.n, err)
-		}
-		*x.dst = v
-	}
-	rss, err := strconv.ParseInt(fields[24-3], 10, 64)
-	if err != nil {
-		return sspProc{}, 0, fmt.Errorf("rss: %w", err)
-	}
-	p.rssPages = rss
-	return p, session, nil
-}
-
-// CPUSeconds returns the user+system CPU seconds used so far by the Apache server: every process of its process group (session), plus the CPU of children already reaped (the parent's cutime/cstime), read from /proc.
-//
-// Reaped children count through whoever reaped them (cutime/cstime of
-// every live process of the session, in practice Apache's parent), so
-// nothing is counted twice. The resolution is 10 ms per process.
+// CPUSeconds returns the user+system CPU seconds used so far by the
+// Apache server: every live process of its session, plus the CPU of
+// children already reaped (cutime/cstime of whoever reaped them, in
+// practice Apache's parent), so nothing is counted twice. The resolution
+// is 10 ms per process.
 func (s *sspIdP) CPUSeconds() (float64, error) {
 	procs, err := s.group()
 	if err != nil {
 		return 0, err
 	}
-	var ticks uint64
+	var sum float64
 	for _, p := range procs {
-		ticks += p.utime + p.stime + p.cutime + p.cstime
+		sum += p.cpu
 	}
-	return float64(ticks) / clockTicks, nil
-}
-
-// RSS returns the summed resident set size of the group's live processes, in bytes.
-//
-// Pages shared between Apache's children (PHP's code, OPcache's shared
-// memory) count once per child, so this overstates the server's memory;
-// PSS does not.
-func (s *sspIdP) RSS() (int64, error) {
-	procs, err := s.group()
-	if err != nil {
-		return 0, err
-	}
-	var pages int64
-	for _, p := range procs {
-		pages += p.rssPages
-	}
-	return pages * int64(os.Getpagesize()), nil
-}
-
-// PSS returns the summed proportional set size of the group's live
-// processes, in bytes (/proc/<pid>/smaps_rollup): each shared page is
-// divided among the processes sharing it, so the sum is the server's
-// real footprint.
-func (s *sspIdP) PSS() (int64, error) {
-	procs, err := s.group()
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, p := range procs {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", p.pid))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-				continue // exited since group()
-			}
-			return 0, fmt.Errorf("simplesamlphp: %w", err)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			rest, ok := strings.CutPrefix(line, "Pss:")
-			if !ok {
-				continue
-			}
-			f := strings.Fields(rest)
-			if len(f) != 2 || f[1] != "kB" {
-				return 0, fmt.Errorf("simplesamlphp: /proc/%d/smaps_rollup: unexpected line %q", p.pid, line)
-			}
-			kb, err := strconv.ParseInt(f[0], 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("simplesamlphp: /proc/%d/smaps_rollup: %w", p.pid, err)
-			}
-			total += kb * 1024
-			break
-		}
-	}
-	return total, nil
+	return sum, nil
 }
 
 // Stop stops Apache by its PID (graceful then kill) and waits.
