@@ -160,8 +160,11 @@ func (b *bench) deploy(ctx context.Context, v variant) (d *deployment, err error
 }
 
 // get fetches a URL through the deployment's balancer.
-func (d *deployment) get(u string) ([]byte, error) {
-	resp, err := (&http.Client{Transport: d.rt, Timeout: 10 * time.Second}).Get(u)
+func (d *deployment) get(u string) ([]byte, error) { return getOK(d.rt, u) }
+
+// getOK fetches u through rt and wants 200.
+func getOK(rt http.RoundTripper, u string) ([]byte, error) {
+	resp, err := (&http.Client{Transport: rt, Timeout: 10 * time.Second}).Get(u)
 	if err != nil {
 		return nil, err
 	}

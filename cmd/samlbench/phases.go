@@ -291,18 +291,24 @@ func fetchProfile(n *node, d time.Duration, path string) error {
 	return f.Close()
 }
 
+// measureVariant deploys v, measures complete logins on it (measure) and
+// stops it.
+func (b *bench) measureVariant(ctx context.Context, v variant) (*result, float64, error) {
+	d, err := b.deploy(ctx, v)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer d.stop()
+	return b.measure(ctx, d, b.opts.workers, d.fullLogins())
+}
+
 // phaseSPs: CPU per login with 1, 10, 100 registered SPs.
 func (b *bench) phaseSPs(ctx context.Context) error {
 	var rows [][2]string
 	for _, n := range b.opts.spCounts {
 		v := mainVariant()
 		v.sps = n
-		d, err := b.deploy(ctx, v)
-		if err != nil {
-			return err
-		}
-		res, cpu, err := b.measure(ctx, d, b.opts.workers, d.fullLogins())
-		d.stop()
+		res, cpu, err := b.measureVariant(ctx, v)
 		if err != nil {
 			return fmt.Errorf("%d SPs: %w", n, err)
 		}
@@ -322,12 +328,7 @@ func (b *bench) phaseNodes(ctx context.Context) error {
 	for _, n := range []int{1, 2} {
 		v := mainVariant()
 		v.nodes, v.redis = n, b.opts.redis
-		d, err := b.deploy(ctx, v)
-		if err != nil {
-			return err
-		}
-		res, cpu, err := b.measure(ctx, d, b.opts.workers, d.fullLogins())
-		d.stop()
+		res, cpu, err := b.measureVariant(ctx, v)
 		if err != nil {
 			return fmt.Errorf("%d nodes: %w", n, err)
 		}
@@ -387,7 +388,7 @@ func (b *bench) phaseSimpleSAMLphp(ctx context.Context) error {
 	defer func() { _ = ssp.Stop() }()
 	sspTransport := &http.Transport{MaxIdleConnsPerHost: 256}
 	defer sspTransport.CloseIdleConnections()
-	md, err := (&deployment{rt: newBalancer("", nil)}).get(ssp.MetadataURL)
+	md, err := getOK(sspTransport, ssp.MetadataURL)
 	if err != nil {
 		return fmt.Errorf("SimpleSAMLphp's metadata: %w", err)
 	}
