@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -183,10 +181,13 @@ func parserVerdict(ctx context.Context, v *verdict, m *message, r *Resolved, now
 	if v.kind != "AuthnRequest" {
 		endpoint = p.SLOURL
 	}
-	req := httpRequest(ctx, m, endpoint)
+	req, err := m.request(ctx, endpoint)
+	if err != nil {
+		v.add("setup", "FAIL", err.Error())
+		return
+	}
 
 	steps := saml.Steps
-	var err error
 	var details map[saml.Step]string
 	if v.kind == "AuthnRequest" {
 		var ar *saml.AuthnRequest
@@ -248,18 +249,6 @@ func withoutStep(steps []saml.Step, drop saml.Step) []saml.Step {
 		}
 	}
 	return out
-}
-
-// httpRequest is m as the bridge's endpoint receives it.
-func httpRequest(ctx context.Context, m *message, endpoint string) *http.Request {
-	if m.Binding == crewjam.HTTPRedirectBinding {
-		req := httptest.NewRequest(http.MethodGet, endpoint, nil)
-		req.URL.RawQuery = m.Payload
-		return req.WithContext(ctx)
-	}
-	req := httptest.NewRequest(http.MethodPost, endpoint, strings.NewReader(m.Payload))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req.WithContext(ctx)
 }
 
 // authnDetails says what each step of an accepted AuthnRequest found.

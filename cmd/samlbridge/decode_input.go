@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -57,6 +59,27 @@ type message struct {
 	// Payload is the raw query string (Redirect) or form body (POST) to
 	// send to the bridge.
 	Payload string
+}
+
+// request is m as it reaches endpoint by its binding: a GET with the
+// query byte for byte (a Redirect signature covers those bytes), or a
+// POST of the form body. decode hands it to the bridge's parser, replay
+// sends it to a running bridge, mint --request validates it.
+func (m *message) request(ctx context.Context, endpoint string) (*http.Request, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if m.Binding == crewjam.HTTPRedirectBinding {
+		u.RawQuery = m.Payload
+		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(m.Payload))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
 }
 
 // errUnusable marks input that holds no SAML message decode can find.

@@ -577,29 +577,18 @@ func parseCapturedRequest(ctx context.Context, path string, p *saml.RequestParse
 	return req, nil
 }
 
-// capturedHTTPRequest turns a captured message back into the request that
-// carried it to the bridge.
+// capturedHTTPRequest turns a captured AuthnRequest (read the way
+// samlbridge decode reads its input) back into the request that carried
+// it to the bridge.
 func capturedHTTPRequest(ctx context.Context, data []byte) (*http.Request, error) {
-	s := strings.TrimSpace(string(data))
-	switch {
-	case strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://"):
-		return http.NewRequestWithContext(ctx, http.MethodGet, s, nil)
-	case strings.HasPrefix(s, "<"):
-		body := url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(bytes.TrimSpace(data))}}.Encode()
-		return postRequest(ctx, body)
-	case strings.HasPrefix(s, "SAMLRequest=") || strings.Contains(s, "&SAMLRequest="):
-		return postRequest(ctx, s)
-	}
-	return nil, errors.New("not a Redirect URL, a POST form body (SAMLRequest=...) or AuthnRequest XML")
-}
-
-func postRequest(ctx context.Context, body string) (*http.Request, error) {
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://mint.invalid"+server.PathSSO, strings.NewReader(body))
+	m, err := decodeInput(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("not a Redirect URL, a POST form body (SAMLRequest=...) or AuthnRequest XML: %w", err)
 	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return r, nil
+	if m.Field != fieldRequest {
+		return nil, errors.New("not a Redirect URL, a POST form body (SAMLRequest=...) or AuthnRequest XML: it holds a SAMLResponse")
+	}
+	return m.request(ctx, "http://mint.invalid"+server.PathSSO)
 }
 
 // render is what mint writes: the XML, its base64, or the auto-POST form.

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
-	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlbridge/samlbridge/internal/htmlform"
 	"github.com/samlbridge/samlbridge/saml"
@@ -56,7 +55,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	if m.Field != fieldRequest || rootName(string(m.XML)) != "AuthnRequest" {
 		return usageError{errors.New("replay sends AuthnRequests only; this input holds another message (see samlbridge decode)")}
 	}
-	req, err := replayRequest(ctx, m, u)
+	req, err := m.request(ctx, u.String())
 	if err != nil {
 		return err
 	}
@@ -74,21 +73,6 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	}
 	fmt.Fprintf(stdout, "sent: %s %s (%s)\n", req.Method, u.Redacted(), bindingName(m.Binding))
 	return reportOutcome(stdout, resp, body)
-}
-
-// replayRequest is m sent to the SSO URL u by its binding.
-func replayRequest(ctx context.Context, m *message, u *url.URL) (*http.Request, error) {
-	if m.Binding == crewjam.HTTPRedirectBinding {
-		target := *u
-		target.RawQuery = m.Payload // byte for byte: the signature covers it
-		return http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(m.Payload))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req, nil
 }
 
 // reportOutcome describes the bridge's answer.
