@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/samlbridge/samlbridge/demo"
+	"github.com/samlbridge/samlbridge/internal/fixtures"
 	"github.com/samlbridge/samlbridge/internal/htmlform"
 	"github.com/samlbridge/samlbridge/metadata"
 )
@@ -256,20 +257,6 @@ func relayStateOf(r *SeenRequest) string {
 	return u.Query().Get("RelayState")
 }
 
-// fixtureCapture is testdata/fixtures/<peer>/capture.json: what the
-// fixture test needs to validate the request and mint the golden
-// response again.
-type fixtureCapture struct {
-	Peer        string `json:"peer"`
-	PeerVersion string `json:"peer_version"`
-	CapturedAt  string `json:"captured_at"`
-	BridgeURL   string `json:"bridge_url"`
-	Binding     string `json:"binding"`
-	Signed      bool   `json:"signed"`
-	Persona     string `json:"persona"`
-	Seed        string `json:"seed"`
-}
-
 // captureFixture writes the peer's AuthnRequest, its metadata and the
 // golden response minted for it into $INTEROP_CAPTURE/<peer>, when that is
 // set (see testdata/fixtures/README.md). The golden response is signed
@@ -291,7 +278,7 @@ func captureFixture(t *testing.T, br *bridge, peer string, run *RunningSP, seen 
 	if err != nil {
 		return err
 	}
-	c := fixtureCapture{Peer: peer, PeerVersion: run.Version, CapturedAt: at.UTC().Format(time.RFC3339), BridgeURL: br.Base,
+	c := fixtures.Capture{Peer: peer, PeerVersion: run.Version, CapturedAt: at.UTC().Format(time.RFC3339), BridgeURL: br.Base,
 		Binding: seen.Binding, Signed: seen.Signed, Persona: "maxence", Seed: "samlbridge fixtures " + peer}
 	meta, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {

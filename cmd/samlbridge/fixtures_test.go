@@ -20,6 +20,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/samlbridge/samlbridge/certs"
+	"github.com/samlbridge/samlbridge/internal/fixtures"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/server"
@@ -34,19 +35,6 @@ const fixturesDir = "../../testdata/fixtures"
 // fixturePeers are the peers whose requests must be in fixturesDir.
 var fixturePeers = []string{"shibboleth", "mellon", "simplesamlphp", "node-saml", "pysaml2"}
 
-// fixtureCapture is a fixture's capture.json, written by the interop
-// harness (interop/mint_test.go).
-type fixtureCapture struct {
-	Peer        string `json:"peer"`
-	PeerVersion string `json:"peer_version"`
-	CapturedAt  string `json:"captured_at"`
-	BridgeURL   string `json:"bridge_url"`
-	Binding     string `json:"binding"`
-	Signed      bool   `json:"signed"`
-	Persona     string `json:"persona"`
-	Seed        string `json:"seed"`
-}
-
 // TestFixtures loads each peer's captured AuthnRequest, checks that the
 // bridge's own parser accepts it against the peer's metadata at the time
 // of the capture, and that "mint --request" over it reproduces the golden
@@ -57,7 +45,7 @@ func TestFixtures(t *testing.T) {
 	for _, peer := range fixturePeers {
 		t.Run(peer, func(t *testing.T) {
 			dir := filepath.Join(fixturesDir, peer)
-			var c fixtureCapture
+			var c fixtures.Capture
 			if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "capture.json"))), &c); err != nil {
 				t.Fatalf("capture.json: %v", err)
 			}
@@ -163,7 +151,7 @@ func carriedXML(t *testing.T, binding string, raw []byte) []byte {
 // checkGolden checks what the golden response says: it answers the
 // request at its ACS, and its assertion's signature verifies with the
 // fixture IdP certificate.
-func checkGolden(t *testing.T, x []byte, req *saml.AuthnRequest, c fixtureCapture) {
+func checkGolden(t *testing.T, x []byte, req *saml.AuthnRequest, c fixtures.Capture) {
 	t.Helper()
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(x); err != nil {
