@@ -187,14 +187,7 @@ func TestHTTPSection(t *testing.T) {
   rate_limit: {per_minute: 120, burst: 40, max_clients: 5000}
   trusted_proxies: [10.0.0.0/8, "2001:db8::/32", 192.0.2.10]
 `)
-		c, err := LoadConfig(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := c.Resolve(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, r := loadResolved(t, p)
 		want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("192.0.2.10/32")}
 		if !slices.Equal(r.TrustedProxies, want) {
 			t.Errorf("trusted proxies %v, want %v", r.TrustedProxies, want)
@@ -271,14 +264,7 @@ func TestAdditionalSigningCertsPublished(t *testing.T) {
 	p := writeValidConfig(t, dir, "")
 	next := writeCert(t, dir, "next.crt", 2048, time.Now(), 365*24*time.Hour)
 	withAdditionalCerts(t, p, "next.crt")
-	c, err := LoadConfig(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Resolve(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := loadResolved(t, p)
 	if len(r.SAMLAdditionalCerts) != 1 || !r.SAMLAdditionalCerts[0].Equal(next) {
 		t.Fatalf("additional certificates %d, want the next one", len(r.SAMLAdditionalCerts))
 	}
@@ -356,14 +342,7 @@ func TestAttributeProfileConfig(t *testing.T) {
 		spXML(t, dir, "sp-oid.xml", "https://oid.example/")
 		spXML(t, dir, "sp-ms.xml", "https://ms.example/")
 		spXML(t, dir, "sp-default.xml", "https://default.example/")
-		c, err := LoadConfig(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := c.Resolve(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, r := loadResolved(t, p)
 		want := map[string]string{
 			"https://sp.example/": "default", "https://oid.example/": "oid",
 			"https://ms.example/": "microsoft", "https://default.example/": "default",
@@ -409,14 +388,7 @@ authn_contexts:
 `)
 		spXML(t, dir, "sp2.xml", "https://sp2.example/")
 		spXML(t, dir, "sp3.xml", "https://sp3.example/")
-		c, err := LoadConfig(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := c.Resolve(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, r := loadResolved(t, p)
 		got := map[string]string{}
 		for _, sp := range r.SPs {
 			got[sp.EntityID] = fmt.Sprintf("%s %s %v %v", sp.Signing, sp.SignatureAlgorithm, sp.LegacySHA1, sp.AllowUnsolicited)
@@ -810,14 +782,7 @@ func TestSessionPassword(t *testing.T) {
 	base := readFile(t, p)
 	writeFile(t, dir, "redis.pw", "s3cret:with@signs\n")
 	writeFile(t, dir, "c.yaml", base+"session: {store: redis, url: \"redis://127.0.0.1:6379/0\", password: {file: redis.pw}, secret: {env: SAMLBRIDGE_TEST_SECRET}}\n")
-	c, err := LoadConfig(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Resolve(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := loadResolved(t, p)
 	if r.StorePassword != "s3cret:with@signs" {
 		t.Errorf("store password %q", r.StorePassword)
 	}
@@ -887,4 +852,19 @@ func TestSPCertificateDatesWarn(t *testing.T) {
 
 	writeKeyPair(t, dir, "saml", time.Now().Add(48*time.Hour), 365*24*time.Hour)
 	checkFails(t, p, "saml.signing_cert_file (line 2): the certificate is not valid until ")
+}
+
+// loadResolved loads and resolves the configuration at p, now, and fails
+// the test on any problem.
+func loadResolved(t *testing.T, p string) (*Config, *Resolved) {
+	t.Helper()
+	c, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Resolve(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, r
 }
