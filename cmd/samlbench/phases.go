@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -349,16 +348,16 @@ const verifyEvery = 4
 // phaseSimpleSAMLphp: SAML issuance from an established session, the
 // bridge and SimpleSAMLphp in interleaved rounds.
 func (b *bench) phaseSimpleSAMLphp(ctx context.Context) error {
-	ok, why := simpleSAMLphpInstalled()
+	missing := sspCheckInstalled()
 	switch {
 	case b.opts.ssp == "off":
 		b.rep.add("SimpleSAMLphp side by side", row("skipped", "-simplesamlphp off (the short run skips it; bench/run runs it)"))
 		return nil
-	case !ok && b.opts.ssp == "auto":
-		b.rep.add("SimpleSAMLphp side by side", row("skipped", why+" (bench/run installs it)"))
+	case missing != nil && b.opts.ssp == "auto":
+		b.rep.add("SimpleSAMLphp side by side", row("skipped", missing.Error()+" (bench/run installs it)"))
 		return nil
-	case !ok:
-		return errors.New(why)
+	case missing != nil:
+		return missing
 	}
 	v := variant{nodes: 1, sps: 1, ssoSession: true, signing: "both", attrs: comparisonAttributes}
 	d, err := b.deploy(ctx, v)
@@ -471,13 +470,4 @@ func (b *bench) phaseSimpleSAMLphp(ctx context.Context) error {
 	)
 	b.rep.add("SAML issuance from an established session, side by side with SimpleSAMLphp (Debian package, Apache mod_php)", rows...)
 	return nil
-}
-
-// simpleSAMLphpInstalled reports whether the comparison can run, and why
-// not.
-func simpleSAMLphpInstalled() (bool, string) {
-	if err := sspCheckInstalled(); err != nil {
-		return false, err.Error()
-	}
-	return true, ""
 }
