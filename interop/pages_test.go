@@ -4,13 +4,9 @@ package interop
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/xml"
 	"fmt"
-	"math/big"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -20,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/samlbridge/samlbridge/certs"
 	"github.com/samlbridge/samlbridge/demo"
 	"github.com/samlbridge/samlbridge/internal/i18n"
 	"github.com/samlbridge/samlbridge/internal/samltest"
@@ -152,20 +149,11 @@ func TestChromiumPages(t *testing.T) {
 // logoutOnlySP is an SP that signs its requests and has no logout
 // endpoint in its metadata, and that metadata.
 func logoutOnlySP(br *bridge) (*crewjam.ServiceProvider, *rsa.PrivateKey, []byte, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	kp, err := certs.Generate(nil, 2048, "logout page SP (TEST KEY)", time.Now(), 24*time.Hour)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "logout page SP (TEST KEY)"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	key, cert := kp.Key, kp.Cert
 	var idp crewjam.EntityDescriptor
 	if err := xml.Unmarshal(br.IdPMetadata, &idp); err != nil {
 		return nil, nil, nil, err

@@ -6,13 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/samlbridge/samlbridge/certs"
 )
 
 // testKeyPair is a TEST key and its self-signed certificate, made for one
@@ -34,39 +33,15 @@ type testKeyPair struct {
 }
 
 func newTestKeyPair(cn string) (*testKeyPair, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	kp, err := certs.Generate(nil, 2048, cn+" (TEST KEY, samlbench)", time.Now(), 30*24*time.Hour)
 	if err != nil {
-		return nil, fmt.Errorf("generating a TEST key: %w", err)
+		return nil, fmt.Errorf("a TEST key pair: %w", err)
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn + " (TEST KEY, samlbench)"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(30 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("self-signing a TEST certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
+	keyPEM, certPEM, err := kp.EncodePEM()
 	if err != nil {
 		return nil, err
 	}
-	p8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	return &testKeyPair{
-		key: key, cert: cert,
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-	}, nil
+	return &testKeyPair{key: kp.Key, cert: kp.Cert, keyPEM: keyPEM, certPEM: certPEM}, nil
 }
 
 // benchKeys are the run's TEST keys: the bridge's SAML signing key, its
