@@ -189,6 +189,19 @@ func (d *deployment) cpu() (float64, error) {
 	return sum, nil
 }
 
+// allocs returns the bytes allocated and the collections run so far by
+// every node.
+func (d *deployment) allocs() (bytes, gcs int64, err error) {
+	for _, n := range d.nodes {
+		b, g, err := n.allocs()
+		if err != nil {
+			return 0, 0, err
+		}
+		bytes, gcs = bytes+b, gcs+g
+	}
+	return bytes, gcs, nil
+}
+
 // stop stops the nodes (by PID) and the emulator.
 func (d *deployment) stop() {
 	for _, n := range d.nodes {

@@ -314,6 +314,9 @@ type result struct {
 	// worker was busy: the rate was above what the system sustains.
 	missed atomic.Int64
 	wall   time.Duration
+	// allocPerLogin and gcPerLogin are the bytes the nodes allocated and
+	// the collections they ran per completed login (set by measure).
+	allocPerLogin, gcPerLogin float64
 
 	mu        sync.Mutex
 	firstErrs []string

@@ -9,7 +9,7 @@
 //
 //	go run ./cmd/samlbench [-short] [-duration 10s] [-workers 8] [-redis 127.0.0.1:6379]
 //	    [-inflight 1000,10000,100000] [-sps 1,10,100] [-simplesamlphp auto|on|off]
-//	    [-bridge PATH] [-cpuprofile FILE] [-gogc N] [-keep]
+//	    [-bridge PATH] [-cpuprofile FILE] [-allocprofile FILE] [-gogc N] [-keep]
 //
 // bench/run installs what is missing (SimpleSAMLphp under Apache, Redis),
 // starts Redis on loopback and runs this command; docs/performance.md
@@ -56,6 +56,7 @@ type options struct {
 	rounds     int
 	bin        string
 	cpuprofile string
+	memprofile string
 	keep       bool
 	floorN     int
 	gogc       string
@@ -76,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of the SimpleSAMLphp comparison")
 	fs.StringVar(&o.bin, "bridge", "", "samlbridge binary (default: built from ./cmd/samlbridge)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the bridge's CPU profile of the main phase to this file (go tool pprof)")
+	fs.StringVar(&o.memprofile, "allocprofile", "", "write the bridge's allocation profile (every allocation since it started, through the main phase) to this file (go tool pprof -sample_index=alloc_space)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, logs, audit)")
 	fs.StringVar(&o.gogc, "gogc", "", "GOGC for the bridge's nodes (empty: Go's default, 100); docs/performance.md measures 400")
 	fs.IntVar(&o.floorN, "floor-logins", 300, "logins' worth of asymmetric operations in the crypto floor measurement")

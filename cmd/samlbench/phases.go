@@ -135,6 +135,10 @@ func (b *bench) measure(ctx context.Context, d *deployment, workers int, fn func
 	if err := warm.err(); err != nil {
 		return nil, 0, fmt.Errorf("warm-up: %w", err)
 	}
+	a0, g0, err := d.allocs()
+	if err != nil {
+		return nil, 0, err
+	}
 	c0, err := d.cpu()
 	if err != nil {
 		return nil, 0, err
@@ -144,10 +148,16 @@ func (b *bench) measure(ctx context.Context, d *deployment, workers int, fn func
 	if err != nil {
 		return nil, 0, err
 	}
+	a1, g1, err := d.allocs()
+	if err != nil {
+		return nil, 0, err
+	}
 	if err := res.err(); err != nil {
 		return nil, 0, err
 	}
-	return res, (c1 - c0) / float64(res.completed.Load()), nil
+	n := float64(res.completed.Load())
+	res.allocPerLogin, res.gcPerLogin = float64(a1-a0)/n, float64(g1-g0)/n
+	return res, (c1 - c0) / n, nil
 }
 
 // fullLogins returns a login function over the deployment's SPs in turn,
@@ -187,6 +197,11 @@ func (b *bench) phaseFull(ctx context.Context) error {
 			return fmt.Errorf("CPU profile: %w", err)
 		}
 	}
+	if b.opts.memprofile != "" {
+		if err := fetchURL(fmt.Sprintf("http://%s/debug/pprof/allocs", n.admin), b.opts.memprofile); err != nil {
+			return fmt.Errorf("allocation profile: %w", err)
+		}
+	}
 	_, peak, err := procMem(n.pid())
 	if err != nil {
 		return err
@@ -206,6 +221,7 @@ func (b *bench) phaseFull(ctx context.Context) error {
 		row("latency added by the bridge", fmt.Sprintf("p50 %s, p95 %s, p99 %s", msd(res.pct(50)), msd(res.pct(95)), msd(res.pct(99)))),
 		row("login wall time (emulator included)", fmt.Sprintf("p50 %s, p99 %s", msd(percentile(res.total, 50)), msd(percentile(res.total, 99)))),
 		row("bridge CPU per login", ms(cpu)),
+		row("bridge allocations per login", fmt.Sprintf("%.0f KiB; %.2f garbage collections per 100 logins", res.allocPerLogin/1024, 100*res.gcPerLogin)),
 		row("crypto floor around this phase", fmt.Sprintf("%s before, %s after (one core)", ms(b.rep.floor), ms(after))),
 		row("ratio to the crypto floor", fmt.Sprintf("%.2f× (mean floor, one core); %.2f× (floor with every core busy)", cpu/floor, cpu/b.rep.floorBusy)),
 		row("bridge peak RSS", mib(peak)),
@@ -271,7 +287,12 @@ func (b *bench) phaseFull(ctx context.Context) error {
 
 // fetchProfile saves the node's CPU profile over d.
 func fetchProfile(n *node, d time.Duration, path string) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", n.admin, max(1, int(d.Seconds()))))
+	return fetchURL(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", n.admin, max(1, int(d.Seconds()))), path)
+}
+
+// fetchURL saves what u answers with 200 to path.
+func fetchURL(u, path string) error {
+	resp, err := http.Get(u)
 	if err != nil {
 		return err
 	}

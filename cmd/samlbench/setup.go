@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -176,27 +175,59 @@ func (n *node) stop() {
 // liveHeap returns the node's live heap in bytes after a forced garbage
 // collection, read from its /debug/pprof/heap (metrics.pprof).
 func (n *node) liveHeap() (int64, error) {
-	resp, err := http.Get("http://" + n.admin + "/debug/pprof/heap?gc=1&debug=1")
+	st, err := n.memStats(true)
 	if err != nil {
 		return 0, err
 	}
+	return st["HeapAlloc"], nil
+}
+
+// allocs returns the bytes the node has allocated since it started and
+// the garbage collections it has run, from its runtime.MemStats.
+func (n *node) allocs() (bytes, gcs int64, err error) {
+	st, err := n.memStats(false)
+	if err != nil {
+		return 0, 0, err
+	}
+	return st["TotalAlloc"], st["NumGC"], nil
+}
+
+// memStats reads the runtime.MemStats lines ("# Name = value") of the
+// node's /debug/pprof/heap?debug=1, after a forced collection when gc.
+func (n *node) memStats(gc bool) (map[string]int64, error) {
+	u := "http://" + n.admin + "/debug/pprof/heap?debug=1"
+	if gc {
+		u += "&gc=1"
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("node %s heap profile: status %d", n.name, resp.StatusCode)
+		return nil, fmt.Errorf("node %s heap profile: status %d", n.name, resp.StatusCode)
 	}
+	st := map[string]int64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "# HeapAlloc = "); ok {
-			var n int64
-			_, err := fmt.Sscan(v, &n)
-			return n, err
+		name, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "# "), " = ")
+		if !ok || !strings.HasPrefix(sc.Text(), "# ") {
+			continue
+		}
+		if x, err := strconv.ParseInt(v, 10, 64); err == nil {
+			st[name] = x
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return 0, errors.New("heap profile without HeapAlloc")
+	for _, want := range []string{"HeapAlloc", "TotalAlloc", "NumGC"} {
+		if _, ok := st[want]; !ok {
+			return nil, fmt.Errorf("node %s heap profile without %s", n.name, want)
+		}
+	}
+	return st, nil
 }
 
 // tailFile returns the last n lines of a file, for error messages.
