@@ -12,12 +12,18 @@ import (
 	"github.com/samlbridge/samlbridge/internal/pagestyle"
 )
 
-// postFormTemplate is the HTTP-POST binding page (saml-bindings §3.5.4).
-// It is html/template, so the ACS URL and RelayState are escaped (REQ-19,
-// RESP-07); the script and the stylesheet run under a per-response CSP
-// nonce; a noscript block with a real button and a line of explanation,
-// in the page's language, keeps it usable without JavaScript.
-var postFormTemplate = template.Must(template.New("post").Parse(`<!DOCTYPE html>
+// postFormHead and postFormTail are the HTTP-POST binding page (saml-
+// bindings §3.5.4), on either side of the message's hidden input, which
+// Write streams between them: the message is most of the page, and
+// base64 needs no HTML escaping (its alphabet has no '"', '&', '<' or
+// '>'), so it is encoded straight into the response rather than built as
+// a string and run through the escaper. The rest is html/template, so the
+// ACS URL and RelayState are escaped (REQ-19, RESP-07); the script and
+// the stylesheet run under a per-response CSP nonce; a noscript block
+// with a real button and a line of explanation, in the page's language,
+// keeps it usable without JavaScript.
+var (
+	postFormHead = template.Must(template.New("post-head").Parse(`<!DOCTYPE html>
 <html lang="{{.L}}"><head><meta charset="utf-8"><meta name="robots" content="noindex">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.L.T "page.post.title"}}</title><style nonce="{{.Nonce}}">{{.Style}}</style></head>
@@ -25,7 +31,8 @@ var postFormTemplate = template.Must(template.New("post").Parse(`<!DOCTYPE html>
 <main>
 <h1>{{.L.T "page.post.heading"}}</h1>
 <form method="post" action="{{.URL}}" id="saml-post">
-<input type="hidden" name="{{.Field}}" value="{{.Message}}">
+`))
+	postFormTail = template.Must(template.New("post-tail").Parse(`
 {{- if .HasRelayState}}
 <input type="hidden" name="RelayState" value="{{.RelayState}}">
 {{- end}}
@@ -36,6 +43,7 @@ var postFormTemplate = template.Must(template.New("post").Parse(`<!DOCTYPE html>
 <script nonce="{{.Nonce}}">document.getElementById("saml-post").submit();</script>
 </body></html>
 `))
+)
 
 // PostForm is an HTTP-POST binding message ready to be sent through the
 // user's browser.
@@ -79,14 +87,30 @@ func (f PostForm) Write(w http.ResponseWriter, rnd io.Reader) error {
 	if field == "" {
 		field = "SAMLResponse"
 	}
-	return postFormTemplate.Execute(w, struct {
-		URL, Field, Message, RelayState, Nonce string
-		HasRelayState                          bool
-		L                                      i18n.Lang
-		Style                                  template.CSS
+	page := struct {
+		URL, RelayState, Nonce string
+		HasRelayState          bool
+		L                      i18n.Lang
+		Style                  template.CSS
 	}{
-		URL: f.URL, Field: field, Message: base64.StdEncoding.EncodeToString(f.Message),
-		RelayState: f.RelayState, HasRelayState: f.HasRelayState, Nonce: nonce,
+		URL: f.URL, RelayState: f.RelayState, HasRelayState: f.HasRelayState, Nonce: nonce,
 		L: f.Lang.OrDefault(), Style: pagestyle.CSS,
-	})
+	}
+	if err := postFormHead.Execute(w, page); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, `<input type="hidden" name="`+template.HTMLEscapeString(field)+`" value="`); err != nil {
+		return err
+	}
+	enc := base64.NewEncoder(base64.StdEncoding, w)
+	if _, err := enc.Write(f.Message); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, `">`); err != nil {
+		return err
+	}
+	return postFormTail.Execute(w, page)
 }
