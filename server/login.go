@@ -223,7 +223,13 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 	log = log.With("flow_id", flowID(state))
 	log.Info("login started", "service", string(service), "attributes", len(release), "authn_context", class.Ref,
 		"force_authn", l.forceAuthn, "unsolicited", l.unsolicited)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, authURL, http.StatusFound)
+	// A bare 302 like the artifact binding's: http.Redirect would also
+	// write a body with the URL HTML-escaped, and this URL carries the
+	// encrypted request object (kilobytes, escaped for nothing: browsers
+	// follow Location).
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Location", authURL)
+	w.WriteHeader(http.StatusFound)
 }
