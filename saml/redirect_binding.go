@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	crewjam "github.com/crewjam/saml"
 )
@@ -157,11 +158,26 @@ func decodeBase64(s string) ([]byte, error) {
 	return out, nil
 }
 
+// inflaters pools DEFLATE decompressors: each holds a 32 KiB window and
+// its Huffman tables, several times the size of the request it inflates.
+var inflaters sync.Pool
+
 // inflate decompresses raw DEFLATE, reading at most limit+1 bytes: a bomb
 // stops as soon as it passes the limit.
 func inflate(data []byte, limit int64) ([]byte, error) {
-	fr := flate.NewReader(bytes.NewReader(data))
-	defer fr.Close()
+	src := bytes.NewReader(data)
+	fr, ok := inflaters.Get().(io.ReadCloser)
+	if ok {
+		// Reset clears whatever state the last request left, an error
+		// or a stream stopped at the limit included.
+		if err := fr.(flate.Resetter).Reset(src, nil); err != nil {
+			ok = false
+		}
+	}
+	if !ok {
+		fr = flate.NewReader(src)
+	}
+	defer inflaters.Put(fr)
 	out, err := io.ReadAll(io.LimitReader(fr, limit+1))
 	if int64(len(out)) > limit {
 		return nil, reject(ErrRequestTooLarge, fmt.Errorf("SAMLRequest inflates to more than %d bytes", limit))

@@ -216,3 +216,49 @@ func TestIssueInstantWindow(t *testing.T) {
 		t.Errorf("MaxAge() = %v, want 8m", got)
 	}
 }
+
+// TestInflateReusesDecompressors runs inflate over a pooled decompressor
+// left in each state a request can leave it in (a bomb stopped at the
+// limit, data that is not DEFLATE, a good request) and checks that every
+// later request still gets exactly its own bytes or its own error.
+func TestInflateReusesDecompressors(t *testing.T) {
+	deflate := func(s string) []byte {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, flate.DefaultCompression)
+		_, _ = w.Write([]byte(s))
+		_ = w.Close()
+		return b.Bytes()
+	}
+	var zeros bytes.Buffer
+	zw, _ := flate.NewWriter(&zeros, flate.BestCompression)
+	_, _ = zw.Write(make([]byte, 1<<20))
+	_ = zw.Close()
+	steps := []struct {
+		name string
+		in   []byte
+		want string
+		err  error
+	}{
+		{"first request", deflate("<samlp:AuthnRequest ID=\"one\"/>"), "<samlp:AuthnRequest ID=\"one\"/>", nil},
+		{"bomb", zeros.Bytes(), "", ErrRequestTooLarge},
+		{"after a bomb", deflate("<two/>"), "<two/>", nil},
+		{"not DEFLATE", []byte("<plain xml, not deflated/>"), "", ErrMalformedRequest},
+		{"after bad data", deflate("<three/>"), "<three/>", nil},
+		{"truncated", func() []byte { b := deflate("<four/>"); return b[:len(b)-2] }(), "", ErrMalformedRequest},
+		{"after truncation", deflate("<five/>"), "<five/>", nil},
+	}
+	for range 3 { // the pool may hand out any decompressor; go round a few times
+		for _, s := range steps {
+			got, err := inflate(s.in, 64<<10)
+			if s.err != nil {
+				if !errors.Is(err, s.err) {
+					t.Errorf("%s: err %v, want %v", s.name, err, s.err)
+				}
+				continue
+			}
+			if err != nil || string(got) != s.want {
+				t.Errorf("%s: got %q, %v; want %q", s.name, got, err, s.want)
+			}
+		}
+	}
+}
