@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/pprof/profile"
 )
 
 // TestProcReaders: the /proc readers agree with getrusage on this
@@ -125,5 +128,56 @@ func TestBalancer(t *testing.T) {
 	want := []string{"a bridge.invalid:80", "b bridge.invalid:80", "other " + host(other), "a bridge.invalid:80"}
 	if strings.Join(seen, "|") != strings.Join(want, "|") {
 		t.Errorf("requests went to %q, want %q", seen, want)
+	}
+}
+
+func TestParseOpensslSpeed(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		out  string
+		want float64
+		ok   bool
+	}{
+		{"openssl 3.0", "CPUINFO: OPENSSL_ia32cap=0x0:0x0\n                  sign    verify    sign/s verify/s\nrsa 2048 bits 0.000301s 0.000021s   3318.1  48094.7\n", 0.000301, true},
+		{"no result line", "Doing 2048 bits private rsa's for 2s\n", 0, false},
+		{"garbled time", "rsa 2048 bits fast 0.000021s 1 2\n", 0, false},
+	} {
+		got, err := parseOpensslSpeed([]byte(tt.out))
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("%s: got %v, %v; want %v (ok %v)", tt.name, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestRSAShare(t *testing.T) {
+	fn := func(id uint64, name string) *profile.Function { return &profile.Function{ID: id, Name: name} }
+	sign, mul, encode, mallocgc := fn(1, "crypto/internal/fips140/rsa.signPKCS1v15"), fn(2, "crypto/internal/fips140/bigmod.(*Nat).montgomeryMul"),
+		fn(3, "encoding/xml.(*Encoder).Encode"), fn(4, "runtime.mallocgc")
+	loc := func(id uint64, f *profile.Function) *profile.Location {
+		return &profile.Location{ID: id, Line: []profile.Line{{Function: f}}}
+	}
+	lSign, lMul, lEncode, lMalloc := loc(1, sign), loc(2, mul), loc(3, encode), loc(4, mallocgc)
+	p := &profile.Profile{
+		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
+		PeriodType: &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}, Period: 10_000_000,
+		Function: []*profile.Function{sign, mul, encode, mallocgc},
+		Location: []*profile.Location{lSign, lMul, lEncode, lMalloc},
+		Sample: []*profile.Sample{
+			{Location: []*profile.Location{lMul, lSign}, Value: []int64{6, 60_000_000}},    // inside RSA, below its entry
+			{Location: []*profile.Location{lMalloc, lSign}, Value: []int64{1, 10_000_000}}, // an allocation made by RSA code
+			{Location: []*profile.Location{lEncode}, Value: []int64{2, 20_000_000}},
+			{Location: []*profile.Location{lMalloc, lEncode}, Value: []int64{1, 10_000_000}},
+		},
+	}
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	share, n, err := rsaShare(&buf)
+	if err != nil || n != 4 || share != 0.7 {
+		t.Errorf("rsaShare = %v, %d, %v; want 0.7, 4, nil", share, n, err)
+	}
+	if _, _, err := rsaShare(strings.NewReader("not a profile")); err == nil {
+		t.Error("rsaShare accepted a non-profile")
 	}
 }

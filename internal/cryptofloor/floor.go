@@ -36,6 +36,10 @@ type Shape struct {
 	// EncryptAssertion: the SP's metadata has an encryption key
 	// (RSA-OAEP key transport of the content key).
 	EncryptAssertion bool
+	// FromSession: the login is answered from the bridge's SSO session,
+	// with no itsme round trip, so only the SAML operations remain (what
+	// the comparison with SimpleSAMLphp measures).
+	FromSession bool
 }
 
 // Kind is whether an operation uses a private key or a public one.
@@ -74,25 +78,26 @@ type step struct {
 	do func(k *Keys, rand io.Reader) error
 }
 
-func always(Shape) bool { return true }
+// itsme is true when the login goes to itsme.
+func itsme(s Shape) bool { return !s.FromSession }
 
 // steps is every operation a login may do, in the bridge's order.
 var steps = []step{
 	{Op{"verify the AuthnRequest signature (RSA-SHA256)", Public}, func(s Shape) bool { return s.VerifyAuthnRequest },
 		func(k *Keys, _ io.Reader) error { return k.verify(&k.spSig.PublicKey, k.requestSig) }},
-	{Op{"sign the request object (RS256)", Private}, always,
+	{Op{"sign the request object (RS256)", Private}, itsme,
 		func(k *Keys, _ io.Reader) error { return k.sign(k.joseSig) }},
-	{Op{"encrypt the request object key (RSA-OAEP-256)", Public}, func(s Shape) bool { return s.EncryptRequestObject },
+	{Op{"encrypt the request object key (RSA-OAEP-256)", Public}, func(s Shape) bool { return s.EncryptRequestObject && itsme(s) },
 		func(k *Keys, r io.Reader) error { return k.wrap(sha256.New(), &k.itsmeEnc.PublicKey, r) }},
-	{Op{"sign the client assertion (RS256)", Private}, always,
+	{Op{"sign the client assertion (RS256)", Private}, itsme,
 		func(k *Keys, _ io.Reader) error { return k.sign(k.joseSig) }},
-	{Op{"decrypt the ID token key (RSA-OAEP)", Private}, always,
+	{Op{"decrypt the ID token key (RSA-OAEP)", Private}, itsme,
 		func(k *Keys, _ io.Reader) error { return k.unwrap(k.idTokenKey) }},
-	{Op{"verify the ID token signature (RS256)", Public}, always,
+	{Op{"verify the ID token signature (RS256)", Public}, itsme,
 		func(k *Keys, _ io.Reader) error { return k.verify(&k.itsmeSig.PublicKey, k.idTokenSig) }},
-	{Op{"decrypt the userinfo key (RSA-OAEP)", Private}, func(s Shape) bool { return s.UserInfo },
+	{Op{"decrypt the userinfo key (RSA-OAEP)", Private}, func(s Shape) bool { return s.UserInfo && itsme(s) },
 		func(k *Keys, _ io.Reader) error { return k.unwrap(k.userinfoKey) }},
-	{Op{"verify the userinfo signature (RS256)", Public}, func(s Shape) bool { return s.UserInfo },
+	{Op{"verify the userinfo signature (RS256)", Public}, func(s Shape) bool { return s.UserInfo && itsme(s) },
 		func(k *Keys, _ io.Reader) error { return k.verify(&k.itsmeSig.PublicKey, k.userinfoSig) }},
 	{Op{"sign the assertion (RSA-SHA256)", Private}, func(s Shape) bool { return s.SignAssertion },
 		func(k *Keys, _ io.Reader) error { return k.sign(k.samlSig) }},

@@ -38,6 +38,8 @@ func TestOps(t *testing.T) {
 		{"bridge default, nin", bridgeDefault, 5, 4, "sign the request object", "encrypt the assertion key"},
 		{"signed request, both signed", Shape{VerifyAuthnRequest: true, EncryptRequestObject: true, UserInfo: true, SignAssertion: true, SignResponse: true},
 			6, 4, "verify the AuthnRequest", "sign the response"},
+		{"from a session, both signed", Shape{FromSession: true, EncryptRequestObject: true, UserInfo: true, SignAssertion: true, SignResponse: true},
+			2, 0, "sign the assertion", "sign the response"},
 	} {
 		ops := tt.shape.Ops()
 		var priv, pub int
@@ -94,6 +96,7 @@ func BenchmarkFloor(b *testing.B) {
 		{"default-nin", bridgeDefault},
 		{"authentication-only", Shape{EncryptRequestObject: true, SignAssertion: true}},
 		{"both-signed", Shape{EncryptRequestObject: true, UserInfo: true, SignAssertion: true, SignResponse: true}},
+		{"from-session-both-signed", Shape{FromSession: true, SignAssertion: true, SignResponse: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
