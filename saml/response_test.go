@@ -21,7 +21,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func loadTestKey(t *testing.T, name string) *certs.KeyPair {
+func loadTestKey(t testing.TB, name string) *certs.KeyPair {
 	t.Helper()
 	dir := filepath.Join("..", "testdata", "keys")
 	kp, err := certs.LoadFiles(filepath.Join(dir, name+"-test.key"), filepath.Join(dir, name+"-test.crt"))
@@ -42,7 +42,7 @@ func (d *detRand) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func testIDP(t *testing.T, now func() time.Time, rnd *detRand) *IDP {
+func testIDP(t testing.TB, now func() time.Time, rnd *detRand) *IDP {
 	kp := loadTestKey(t, "idp")
 	idp := &IDP{
 		EntityID: "http://127.0.0.1:8080/saml/metadata",

@@ -130,26 +130,22 @@ func (s *Signer) SignEnveloped(el *etree.Element) (*etree.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	signed, err := ctx.SignEnveloped(el)
+	// goxmldsig's own SignEnveloped builds the same Signature and appends
+	// it to a copy of el; this puts it right after the Issuer instead (the
+	// enveloped-signature transform removes it wherever it is, so the
+	// digest still holds), in the one copy returned.
+	sig, err := ctx.ConstructSignature(el, true)
 	if err != nil {
 		return nil, fmt.Errorf("saml: signing %s: %w", el.Tag, err)
 	}
-	children := signed.ChildElements()
-	if len(children) == 0 {
-		return nil, errors.New("saml: signed element has no children")
-	}
-	sig := children[len(children)-1]
 	if sig.Tag != "Signature" {
-		return nil, fmt.Errorf("saml: unexpected last child %q after signing", sig.Tag)
+		return nil, fmt.Errorf("saml: unexpected %q element from signing", sig.Tag)
 	}
-	// goxmldsig appends the Signature to a copy of el. Put it into el itself
-	// right after the Issuer: the enveloped-signature transform removes it
-	// wherever it is, so the digest still holds.
 	out := el.Copy()
 	pos := 0
 	if first := out.ChildElements(); len(first) > 0 && first[0].Tag == "Issuer" {
 		pos = first[0].Index() + 1
 	}
-	out.InsertChildAt(pos, sig.Copy())
+	out.InsertChildAt(pos, sig)
 	return out, nil
 }

@@ -3,12 +3,16 @@ package saml
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	crewjam "github.com/crewjam/saml"
 )
 
 // TestPostFormMessageBytes proves the message reaches the page as its
@@ -53,5 +57,38 @@ func BenchmarkPostFormWrite(b *testing.B) {
 		if err := (PostForm{URL: "https://sp.example.org/acs", Message: msg, RelayState: "rs", HasRelayState: true}).Write(w, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkBuildResponse builds a Response the size the benchmark's main
+// phase issues: 22 attributes, the Assertion signed and encrypted, or
+// both the Assertion and the Response signed.
+func BenchmarkBuildResponse(b *testing.B) {
+	idp := testIDP(b, time.Now, nil)
+	sp := loadTestKey(b, "sp")
+	p := sampleParams()
+	p.AuthnInstant = time.Now()
+	for i := range 20 {
+		p.Attributes = append(p.Attributes, crewjam.Attribute{Name: fmt.Sprintf("attribute%d", i),
+			Values: []crewjam.AttributeValue{{Type: "xs:string", Value: "a value of twenty-odd characters"}}})
+	}
+	for _, bc := range []struct {
+		name    string
+		signing Signing
+		encrypt bool
+	}{{"assertion-signed-encrypted", SignAssertion, true}, {"both-signed", SignBoth, false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			p := p
+			p.Signing = bc.signing
+			if bc.encrypt {
+				p.EncryptTo, p.EncryptionCipher = sp.Cert, EncAES256CBC
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := idp.BuildResponse(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
