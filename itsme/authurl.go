@@ -47,7 +47,7 @@ func (c *Client) AuthCodeURL(ctx context.Context, req AuthRequest) (string, erro
 	}
 	q.Set("request", ro)
 	u.RawQuery = q.Encode()
-	c.log.Info("itsme: authorization request built",
+	c.log.Debug("itsme: authorization request built",
 		"service", string(req.Service),
 		"encrypted_request_object", c.cfg.EncryptRequestObject,
 		"id_token_claims", claimNames(req.Claims.IDToken),

@@ -38,7 +38,7 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 		c.log.Info("itsme: ID token rejected", "err", err)
 		return nil, err
 	}
-	c.log.Info("itsme: ID token validated", "claim_names", claimNames(idClaims.all), "acr", idClaims.acr)
+	c.log.Debug("itsme: ID token validated", "claim_names", claimNames(idClaims.all), "acr", idClaims.acr)
 
 	claims := userClaims(idClaims.all)
 	if len(req.Claims.UserInfo) > 0 {
@@ -47,7 +47,7 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 			c.log.Info("itsme: userinfo rejected", "err", err)
 			return nil, err
 		}
-		c.log.Info("itsme: userinfo validated", "claim_names", claimNames(ui.all))
+		c.log.Debug("itsme: userinfo validated", "claim_names", claimNames(ui.all))
 		for k, v := range userClaims(ui.all) {
 			if _, ok := claims[k]; !ok {
 				claims[k] = v
