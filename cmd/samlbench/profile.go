@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/pprof/profile"
 )
@@ -15,38 +16,52 @@ import (
 // operation.
 var rsaPackages = []string{"crypto/internal/fips140/rsa.", "crypto/internal/fips140/bigmod."}
 
-// rsaShare reads a CPU profile and returns the share of its CPU time
-// spent inside RSA operations, and the number of samples it rests on.
-// Both parts of the share are sampled in the same process at the same
-// moments, so the machine's drift cancels out of it, which it does not
-// from a floor measured beside the bridge.
-func rsaShare(r io.Reader) (share float64, samples int64, err error) {
+// rsaWork is what a CPU profile says about the RSA operations in it.
+type rsaWork struct {
+	// rsaCPU and totalCPU are the CPU seconds sampled inside Go's RSA code
+	// and in all.
+	rsaCPU, totalCPU float64
+	// samples is how many samples they rest on.
+	samples int64
+	// wall is how long the profile ran.
+	wall time.Duration
+}
+
+// share is the part of the sampled CPU spent in RSA operations.
+func (w rsaWork) share() float64 { return w.rsaCPU / w.totalCPU }
+
+// rsaShare reads a CPU profile and returns the CPU time it sampled inside
+// Go's RSA code and in all. Both are sampled in the same process at the
+// same moments, so what they say about each other is free of the
+// machine's drift, which a floor measured beside the bridge is not.
+func rsaShare(r io.Reader) (rsaWork, error) {
 	p, err := profile.Parse(r)
 	if err != nil {
-		return 0, 0, fmt.Errorf("CPU profile: %w", err)
+		return rsaWork{}, fmt.Errorf("CPU profile: %w", err)
 	}
 	idx := -1
 	for i, st := range p.SampleType {
-		if st.Type == "cpu" {
+		if st.Type == "cpu" && st.Unit == "nanoseconds" {
 			idx = i
 		}
 	}
 	if idx < 0 {
-		return 0, 0, errors.New("CPU profile: no cpu sample type")
+		return rsaWork{}, errors.New("CPU profile: no cpu/nanoseconds sample type")
 	}
 	var total, rsa int64
+	var n int64
 	for _, s := range p.Sample {
 		v := s.Value[idx]
 		total += v
-		samples++
+		n++
 		if inRSA(s) {
 			rsa += v
 		}
 	}
 	if total == 0 {
-		return 0, 0, errors.New("CPU profile: no samples")
+		return rsaWork{}, errors.New("CPU profile: no samples")
 	}
-	return float64(rsa) / float64(total), samples, nil
+	return rsaWork{rsaCPU: float64(rsa) / 1e9, totalCPU: float64(total) / 1e9, samples: n, wall: time.Duration(p.DurationNanos)}, nil
 }
 
 // inRSA reports whether the sample's stack passes through Go's RSA code.
@@ -67,10 +82,10 @@ func inRSA(s *profile.Sample) bool {
 }
 
 // rsaShareFile is rsaShare of the profile saved at path.
-func rsaShareFile(path string) (float64, int64, error) {
+func rsaShareFile(path string) (rsaWork, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return rsaWork{}, err
 	}
 	defer f.Close()
 	return rsaShare(f)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -159,7 +160,7 @@ func TestRSAShare(t *testing.T) {
 	lSign, lMul, lEncode, lMalloc := loc(1, sign), loc(2, mul), loc(3, encode), loc(4, mallocgc)
 	p := &profile.Profile{
 		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
-		PeriodType: &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}, Period: 10_000_000,
+		PeriodType: &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}, Period: 10_000_000, DurationNanos: 3e9,
 		Function: []*profile.Function{sign, mul, encode, mallocgc},
 		Location: []*profile.Location{lSign, lMul, lEncode, lMalloc},
 		Sample: []*profile.Sample{
@@ -173,11 +174,11 @@ func TestRSAShare(t *testing.T) {
 	if err := p.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	share, n, err := rsaShare(&buf)
-	if err != nil || n != 4 || share != 0.7 {
-		t.Errorf("rsaShare = %v, %d, %v; want 0.7, 4, nil", share, n, err)
+	w, err := rsaShare(&buf)
+	if err != nil || w.samples != 4 || math.Abs(w.share()-0.7) > 1e-9 || w.rsaCPU != 0.07 || w.totalCPU != 0.1 || w.wall != 3*time.Second {
+		t.Errorf("rsaShare = %+v, %v; want 0.07 of 0.1 CPU seconds in 4 samples over 3s", w, err)
 	}
-	if _, _, err := rsaShare(strings.NewReader("not a profile")); err == nil {
+	if _, err := rsaShare(strings.NewReader("not a profile")); err == nil {
 		t.Error("rsaShare accepted a non-profile")
 	}
 }
