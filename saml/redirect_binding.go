@@ -166,15 +166,10 @@ var inflaters sync.Pool
 // stops as soon as it passes the limit.
 func inflate(data []byte, limit int64) ([]byte, error) {
 	src := bytes.NewReader(data)
-	fr, ok := inflaters.Get().(io.ReadCloser)
-	if ok {
-		// Reset clears whatever state the last request left, an error
-		// or a stream stopped at the limit included.
-		if err := fr.(flate.Resetter).Reset(src, nil); err != nil {
-			ok = false
-		}
-	}
-	if !ok {
+	// Reset clears whatever state the last request left, an error or a
+	// stream stopped at the limit included.
+	fr, _ := inflaters.Get().(io.ReadCloser)
+	if fr == nil || fr.(flate.Resetter).Reset(src, nil) != nil {
 		fr = flate.NewReader(src)
 	}
 	defer inflaters.Put(fr)
