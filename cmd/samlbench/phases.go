@@ -189,8 +189,9 @@ func (b *bench) phaseFull(ctx context.Context) error {
 	}
 	defer d.stop()
 	n := d.nodes[0]
-	// The CPU profile of the main phase, always: the share of it spent in
-	// RSA gives the ratio to the floor free of the machine's drift.
+	// The CPU profile of the main phase, always: the RSA CPU it samples
+	// gives the bridge's own RSA work per login, a floor free of the
+	// machine's drift.
 	profPath := b.opts.cpuprofile
 	if profPath == "" {
 		profPath = filepath.Join(b.dir, "main-cpu.pprof")

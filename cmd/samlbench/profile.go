@@ -49,11 +49,9 @@ func rsaShare(r io.Reader) (rsaWork, error) {
 		return rsaWork{}, errors.New("CPU profile: no cpu/nanoseconds sample type")
 	}
 	var total, rsa int64
-	var n int64
 	for _, s := range p.Sample {
 		v := s.Value[idx]
 		total += v
-		n++
 		if inRSA(s) {
 			rsa += v
 		}
@@ -61,7 +59,7 @@ func rsaShare(r io.Reader) (rsaWork, error) {
 	if total == 0 {
 		return rsaWork{}, errors.New("CPU profile: no samples")
 	}
-	return rsaWork{rsaCPU: float64(rsa) / 1e9, totalCPU: float64(total) / 1e9, samples: n, wall: time.Duration(p.DurationNanos)}, nil
+	return rsaWork{rsaCPU: float64(rsa) / 1e9, totalCPU: float64(total) / 1e9, samples: int64(len(p.Sample)), wall: time.Duration(p.DurationNanos)}, nil
 }
 
 // inRSA reports whether the sample's stack passes through Go's RSA code.

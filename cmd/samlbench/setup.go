@@ -211,8 +211,12 @@ func (n *node) memStats(gc bool) (map[string]int64, error) {
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		name, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "# "), " = ")
-		if !ok || !strings.HasPrefix(sc.Text(), "# ") {
+		line, ok := strings.CutPrefix(sc.Text(), "# ")
+		if !ok {
+			continue
+		}
+		name, v, ok := strings.Cut(line, " = ")
+		if !ok {
 			continue
 		}
 		if x, err := strconv.ParseInt(v, 10, 64); err == nil {
