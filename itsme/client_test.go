@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,6 +252,78 @@ func TestExchange(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), ClaimPrefix+"BENationalNumber") {
 		t.Error("logs should name the claims")
+	}
+}
+
+// TestExchangeOverlapsUserInfoWithIDToken: the userinfo call goes out
+// while the ID token is still being checked. The ID token is signed with a
+// key itsme has just added, so checking it fetches the JWK Set again, and
+// the OP holds that fetch back until the userinfo call has arrived (or 5 s
+// have passed): an Exchange that finished the ID token before calling
+// userinfo fails here.
+func TestExchangeOverlapsUserInfoWithIDToken(t *testing.T) {
+	op, c, req := setup(t, nil)
+	ctx := context.Background()
+	if err := c.Discover(ctx); err != nil { // the JWK Set without the new key is cached
+		t.Fatal(err)
+	}
+	arrived := make(chan struct{})
+	overlapped := make(chan bool, 1)
+	op.set(func(op *fakeOP) {
+		op.jwksKeys = append(op.jwksKeys, jose.JSONWebKey{Key: &op.keys.opSig2.PublicKey, KeyID: kidOPSig2, Use: "sig", Algorithm: "RS256"})
+		op.mintID = func(m map[string]any) string {
+			return op.sealed(signRaw(t, jose.RS256, op.keys.opSig2, kidOPSig2, mustJSON(t, m)))
+		}
+		op.userinfoFn = func(w http.ResponseWriter, r *http.Request) {
+			close(arrived)
+			op.serveUserInfo(w, r)
+		}
+		op.jwksWait = func() {
+			select {
+			case <-arrived:
+				overlapped <- true
+			case <-time.After(5 * time.Second):
+				overlapped <- false
+			}
+		}
+	})
+	id, err := c.Exchange(ctx, testCode, req)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	select {
+	case ok := <-overlapped:
+		if !ok {
+			t.Error("the userinfo call did not go out while the ID token was being checked")
+		}
+	default:
+		t.Fatal("the ID token's new kid did not make the client fetch the JWK Set again")
+	}
+	if id.Claims["email"] != "john@example.org" || id.Claims["name"] != "John Ronald R Tolkien" {
+		t.Errorf("claims = %v", id.Claims)
+	}
+}
+
+// TestExchangeIDTokenErrorWinsOverUserInfo: when both fail, the error is
+// the ID token's, and Exchange has waited for the userinfo call, so
+// nothing of the login runs after it returns.
+func TestExchangeIDTokenErrorWinsOverUserInfo(t *testing.T) {
+	op, c, req := setup(t, nil)
+	var userinfoDone atomic.Bool
+	op.set(func(op *fakeOP) {
+		op.mutateID = func(m map[string]any) { m["nonce"] = "another login's nonce" }
+		op.userinfoFn = func(w http.ResponseWriter, _ *http.Request) {
+			time.Sleep(50 * time.Millisecond) // still running when the ID token fails
+			userinfoDone.Store(true)
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})
+	_, err := c.Exchange(context.Background(), testCode, req)
+	if ie := asError(t, err); ie.Stage != StageIDToken || !errors.Is(err, ErrNonce) {
+		t.Errorf("error = %v (stage %q), want the ID token's nonce error", err, ie.Stage)
+	}
+	if !userinfoDone.Load() {
+		t.Error("Exchange returned before the userinfo call it started had finished")
 	}
 }
 

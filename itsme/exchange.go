@@ -2,6 +2,7 @@ package itsme
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"slices"
 )
@@ -33,22 +34,43 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 	}
 	c.log.Debug("itsme: code redeemed")
 
+	// The userinfo call needs only the access token, so it runs while the
+	// ID token is decrypted and checked: the two RSA decryptions overlap
+	// on separate cores instead of adding up on the user's wait. Nothing
+	// from userinfo is used unless the ID token is valid and both name the
+	// same subject, and Exchange waits for the call either way, so no
+	// goroutine outlives it (a cancelled call would count against the
+	// circuit breaker as if itsme had failed).
+	var userinfo chan userInfoResult
+	if len(req.Claims.UserInfo) > 0 {
+		userinfo = make(chan userInfoResult, 1)
+		go func() {
+			cl, err := c.fetchUserInfo(ctx, meta, tr.AccessToken)
+			userinfo <- userInfoResult{cl, err}
+		}()
+	}
 	idClaims, err := c.idToken(ctx, tr.IDToken, req)
 	if err != nil {
+		if userinfo != nil {
+			<-userinfo
+		}
 		c.log.Info("itsme: ID token rejected", "err", err)
 		return nil, err
 	}
 	c.log.Debug("itsme: ID token validated", "claim_names", claimNames(idClaims.all), "acr", idClaims.acr)
 
 	claims := userClaims(idClaims.all)
-	if len(req.Claims.UserInfo) > 0 {
-		ui, err := c.fetchUserInfo(ctx, meta, tr.AccessToken, idClaims.sub)
-		if err != nil {
-			c.log.Info("itsme: userinfo rejected", "err", err)
-			return nil, err
+	if userinfo != nil {
+		ui := <-userinfo
+		if ui.err == nil && subtle.ConstantTimeCompare([]byte(ui.claims.sub), []byte(idClaims.sub)) != 1 {
+			ui.err = tokenError(StageUserInfo, ErrSubjectMismatch)
 		}
-		c.log.Debug("itsme: userinfo validated", "claim_names", claimNames(ui.all))
-		for k, v := range userClaims(ui.all) {
+		if ui.err != nil {
+			c.log.Info("itsme: userinfo rejected", "err", ui.err)
+			return nil, ui.err
+		}
+		c.log.Debug("itsme: userinfo validated", "claim_names", claimNames(ui.claims.all))
+		for k, v := range userClaims(ui.claims.all) {
 			if _, ok := claims[k]; !ok {
 				claims[k] = v
 			}
@@ -85,6 +107,13 @@ func (c *Client) idToken(ctx context.Context, raw string, req AuthRequest) (*jwt
 		return nil, &Error{Stage: StageIDToken, Code: CodeACRMismatch, Err: fmt.Errorf("%w: got %.80q for %q", ErrACR, cl.acr, req.ACRValues)}
 	}
 	return cl, nil
+}
+
+// userInfoResult is the outcome of the userinfo call made beside the ID
+// token's validation.
+type userInfoResult struct {
+	claims *jwtClaims
+	err    error
 }
 
 // acrProves reports whether an ID token's acr proves the login asked for:

@@ -104,6 +104,7 @@ type fakeOP struct {
 	mintID         func(m map[string]any) string // replaces the ID token minting
 	mutateUI       func(m map[string]any)
 	userinfoFn     http.HandlerFunc // replaces the userinfo handler
+	jwksWait       func()           // runs before the JWK Set is served
 	tokenFn        http.HandlerFunc // replaces the token handler
 	lastForm       map[string][]string
 	assertionJTIs  map[string]bool
@@ -168,6 +169,12 @@ func (op *fakeOP) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 
 func (op *fakeOP) handleJWKS(w http.ResponseWriter, _ *http.Request) {
 	op.jwksFetches.Add(1)
+	op.mu.Lock()
+	wait := op.jwksWait
+	op.mu.Unlock()
+	if wait != nil {
+		wait()
+	}
 	op.mu.Lock()
 	set := jose.JSONWebKeySet{Keys: append([]jose.JSONWebKey(nil), op.jwksKeys...)}
 	op.mu.Unlock()
@@ -254,6 +261,12 @@ func (op *fakeOP) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		fn(w, r)
 		return
 	}
+	op.serveUserInfo(w, r)
+}
+
+// serveUserInfo is the default userinfo handler: the nested JWT of
+// userinfoClaims for the test access token.
+func (op *fakeOP) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer "+testAccessToken {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)

@@ -13,10 +13,11 @@ import (
 var errNoUserInfoEndpoint = fmt.Errorf("%w: no userinfo_endpoint", ErrDiscovery)
 
 // fetchUserInfo calls the userinfo endpoint and returns its validated
-// claims. The body must be a nested JWT (signed by itsme, encrypted to the
+// claims, all but the match of sub with the ID token's (Exchange checks
+// it). The body must be a nested JWT (signed by itsme, encrypted to the
 // bridge) served as application/jwt or application/json; plain JSON is
 // refused (OIDC-16).
-func (c *Client) fetchUserInfo(ctx context.Context, meta *providerMetadata, accessToken, idSub string) (*jwtClaims, error) {
+func (c *Client) fetchUserInfo(ctx context.Context, meta *providerMetadata, accessToken string) (*jwtClaims, error) {
 	if meta.UserInfoEndpoint == "" {
 		return nil, newError(StageUserInfo, CodeProtocol, errNoUserInfoEndpoint)
 	}
@@ -48,7 +49,7 @@ func (c *Client) fetchUserInfo(ctx context.Context, meta *providerMetadata, acce
 	if err != nil {
 		return nil, tokenError(StageUserInfo, err)
 	}
-	if err := c.validateUserInfo(cl, idSub); err != nil {
+	if err := c.validateUserInfo(cl); err != nil {
 		return nil, tokenError(StageUserInfo, err)
 	}
 	return cl, nil
