@@ -12,10 +12,11 @@ import (
 // Client is the bridge's relying party towards itsme. It is safe for
 // concurrent use. Discovery and the JWK Set are fetched lazily and cached.
 type Client struct {
-	cfg     Config
-	log     *slog.Logger
-	keys    *keyCache
-	breaker *breaker.Breaker
+	cfg        Config
+	log        *slog.Logger
+	keys       *keyCache
+	breaker    *breaker.Breaker
+	assertions *assertionStock
 
 	discoverSem chan struct{} // one discovery at a time
 	mu          sync.Mutex    // guards meta
@@ -29,7 +30,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c := &Client{cfg: cfg, log: cfg.Logger, discoverSem: make(chan struct{}, 1)}
+	c := &Client{cfg: cfg, log: cfg.Logger, discoverSem: make(chan struct{}, 1), assertions: &assertionStock{size: max(cfg.AssertionStock, 0)}}
 	c.keys = newKeyCache(c)
 	bc := cfg.Breaker
 	bc.Now = cfg.Now

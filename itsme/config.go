@@ -22,6 +22,8 @@ const (
 	DefaultLeeway       = 60 * time.Second
 	DefaultMaxBodyBytes = 512 << 10
 	DefaultHTTPTimeout  = 10 * time.Second
+	// DefaultAssertionStock is the default of Config.AssertionStock.
+	DefaultAssertionStock = 4
 	// MaxTokenBytes caps the size of an ID token or userinfo JWT.
 	MaxTokenBytes = 256 << 10
 	// MaxIssuedAtAge is how old an ID token's iat may be.
@@ -65,7 +67,8 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Rand is the randomness for jti values; nil means crypto/rand.
+	// Rand is the randomness for jti values; nil means crypto/rand. It
+	// must be safe for concurrent use.
 	Rand io.Reader
 	// Logger receives one event per step; nil discards.
 	Logger *slog.Logger
@@ -88,6 +91,12 @@ type Config struct {
 	Breaker breaker.Config
 	// Observer, when set, receives a measurement of every call (metrics).
 	Observer Observer
+	// AssertionStock is how many client assertions are kept signed ahead
+	// of need, so that a login's token request does not wait for an RSA
+	// signature: one is signed in the background for each one used, and
+	// none is used more than 20 s after it was signed. Zero means 4;
+	// negative keeps none.
+	AssertionStock int
 }
 
 // Observer receives measurements of the Client's calls to itsme. Its
@@ -227,6 +236,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultHTTPTimeout
+	}
+	if cfg.AssertionStock == 0 {
+		cfg.AssertionStock = DefaultAssertionStock
 	}
 	cfg.HTTPClient = httpClient(cfg.HTTPClient)
 	svc := make(map[Service]string, len(cfg.ServiceCodes))
