@@ -168,6 +168,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("building samlbridge (run from the repository root, or pass -bridge): %w", err)
 		}
 	}
+	if b.rep.rsa, err = sameBackend(b.bin); err != nil {
+		return err
+	}
 	if b.keys, err = newBenchKeys(); err != nil {
 		return err
 	}

@@ -243,7 +243,7 @@ func (b *bench) phaseFull(ctx context.Context) error {
 		row("bridge allocations per login", fmt.Sprintf("%.0f KiB; %.2f garbage collections per 100 logins", res.allocPerLogin/1024, 100*res.gcPerLogin)),
 		row("crypto floor around this phase", fmt.Sprintf("%s before, %s after (one core)", ms(b.rep.floor), ms(after))),
 		row("ratio to the crypto floor", fmt.Sprintf("%.2f× (mean floor, one core); %.2f× (floor with every core busy)", cpu/floor, cpu/b.rep.floorBusy)),
-		row("its RSA operations, in place", fmt.Sprintf("%s per login (CPU profile over %s: %.1f%% of %d samples in Go's RSA code), against %s measured alone", ms(rsaInPlace), work.wall.Round(time.Second), 100*work.share(), work.samples, ms(floor))),
+		row("its RSA operations, in place", fmt.Sprintf("%s per login (CPU profile over %s: %.1f%% of %d samples in %s's RSA code), against %s measured alone", ms(rsaInPlace), work.wall.Round(time.Second), 100*work.share(), work.samples, b.rep.rsa.name, ms(floor))),
 		row("ratio to its own RSA work", fmt.Sprintf("%.2f× (CPU per login over its RSA operations in place)", cpu/rsaInPlace)),
 		row("bridge peak RSS", mib(peak)),
 	)
@@ -509,7 +509,7 @@ func (b *bench) phaseSimpleSAMLphp(ctx context.Context) error {
 		row("throughput ratio", fmt.Sprintf("%.1f× (samlbridge / SimpleSAMLphp)", bt/st)),
 		row("CPU ratio", fmt.Sprintf("%.1f× (SimpleSAMLphp CPU per response / samlbridge's)", sc/bc)),
 	)
-	// The floor of this work: its two signatures, in Go, on one core;
+	// The floor of this work: its two signatures, one core;
 	// and what one signature costs in OpenSSL, which SimpleSAMLphp signs
 	// with. SimpleSAMLphp's CPU over the floor is the best CPU ratio the
 	// bridge could reach with no overhead at all.
@@ -519,14 +519,14 @@ func (b *bench) phaseSimpleSAMLphp(ctx context.Context) error {
 	}
 	b.rep.issueFloor, b.rep.sspCPU = issue, sc
 	rows = append(rows,
-		row("crypto floor of this work", fmt.Sprintf("%s per response (its 2 RSA-2048 signatures, Go crypto/rsa, one core); samlbridge spends %.2f× that", ms(issue), bc/issue)),
+		row("crypto floor of this work", fmt.Sprintf("%s per response (its 2 RSA-2048 signatures, %s, one core); samlbridge spends %.2f× that", ms(issue), b.rep.rsa.name, bc/issue)),
 		row("best CPU ratio possible", fmt.Sprintf("%.1f× (SimpleSAMLphp's CPU per response over the bridge's floor: the bridge with no overhead at all)", sc/issue)),
 	)
 	if sig, err := opensslSignSeconds(ctx); err != nil {
-		rows = append(rows, row("one RSA-2048 signature", fmt.Sprintf("Go %s; OpenSSL not measured (%v)", ms(issue/2), err)))
+		rows = append(rows, row("one RSA-2048 signature", fmt.Sprintf("%s %s; OpenSSL not measured (%v)", b.rep.rsa.name, ms(issue/2), err)))
 	} else {
 		b.rep.opensslSign = sig
-		rows = append(rows, row("one RSA-2048 signature", fmt.Sprintf("Go %s, OpenSSL %s (openssl speed rsa2048; SimpleSAMLphp signs with OpenSSL): %.1f× apart", ms(issue/2), ms(sig), issue/2/sig)))
+		rows = append(rows, row("one RSA-2048 signature", fmt.Sprintf("%s %s, OpenSSL %s (openssl speed rsa2048; SimpleSAMLphp signs with OpenSSL): %.1f× apart", b.rep.rsa.name, ms(issue/2), ms(sig), issue/2/sig)))
 	}
 	rows = append(rows,
 		row("same work", fmt.Sprintf("one SP, unsigned AuthnRequest by HTTP-Redirect, Response by HTTP-POST form, Response and Assertion both signed RSA-SHA256 with 2048-bit keys, no encryption, the same %d attributes (SimpleSAMLphp adds uid, from which its persistent NameID is derived), persistent NameID; %d agents, %d interleaved rounds of %s; every %dth response verified in full by crewjam, the others checked for the form", len(comparisonAttributes), w, b.opts.rounds, b.opts.dur, verifyEvery)),

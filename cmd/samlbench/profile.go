@@ -11,14 +11,19 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// rsaPackages are the packages of Go's RSA implementation: a CPU sample
-// with one of their functions on its stack is time spent in an RSA
-// operation.
-var rsaPackages = []string{"crypto/internal/fips140/rsa.", "crypto/internal/fips140/bigmod."}
+// rsaFunctions are the prefixes of the functions of the RSA
+// implementations: Go's own packages, and BoringCrypto's RSA calls when
+// the binary was built with GOEXPERIMENT=boringcrypto. A CPU sample with
+// one of them on its stack is time spent in an RSA operation.
+var rsaFunctions = []string{
+	"crypto/internal/fips140/rsa.", "crypto/internal/fips140/bigmod.",
+	"crypto/internal/boring.SignRSA", "crypto/internal/boring.VerifyRSA",
+	"crypto/internal/boring.DecryptRSA", "crypto/internal/boring.EncryptRSA",
+}
 
 // rsaWork is what a CPU profile says about the RSA operations in it.
 type rsaWork struct {
-	// rsaCPU and totalCPU are the CPU seconds sampled inside Go's RSA code
+	// rsaCPU and totalCPU are the CPU seconds sampled inside RSA code
 	// and in all.
 	rsaCPU, totalCPU float64
 	// samples is how many samples they rest on.
@@ -31,7 +36,7 @@ type rsaWork struct {
 func (w rsaWork) share() float64 { return w.rsaCPU / w.totalCPU }
 
 // rsaShare reads a CPU profile and returns the CPU time it sampled inside
-// Go's RSA code and in all. Both are sampled in the same process at the
+// RSA code and in all. Both are sampled in the same process at the
 // same moments, so what they say about each other is free of the
 // machine's drift, which a floor measured beside the bridge is not.
 func rsaShare(r io.Reader) (rsaWork, error) {
@@ -39,19 +44,25 @@ func rsaShare(r io.Reader) (rsaWork, error) {
 	if err != nil {
 		return rsaWork{}, fmt.Errorf("CPU profile: %w", err)
 	}
-	idx := -1
+	cpu, count := -1, -1
 	for i, st := range p.SampleType {
-		if st.Type == "cpu" && st.Unit == "nanoseconds" {
-			idx = i
+		switch {
+		case st.Type == "cpu" && st.Unit == "nanoseconds":
+			cpu = i
+		case st.Type == "samples" && st.Unit == "count":
+			count = i
 		}
 	}
-	if idx < 0 {
-		return rsaWork{}, errors.New("CPU profile: no cpu/nanoseconds sample type")
+	if cpu < 0 || count < 0 {
+		return rsaWork{}, errors.New("CPU profile: no cpu/nanoseconds or samples/count sample type")
 	}
-	var total, rsa int64
+	// Each record is one distinct stack; its count says how many times it
+	// was sampled.
+	var total, rsa, samples int64
 	for _, s := range p.Sample {
-		v := s.Value[idx]
+		v := s.Value[cpu]
 		total += v
+		samples += s.Value[count]
 		if inRSA(s) {
 			rsa += v
 		}
@@ -59,18 +70,18 @@ func rsaShare(r io.Reader) (rsaWork, error) {
 	if total == 0 {
 		return rsaWork{}, errors.New("CPU profile: no samples")
 	}
-	return rsaWork{rsaCPU: float64(rsa) / 1e9, totalCPU: float64(total) / 1e9, samples: int64(len(p.Sample)), wall: time.Duration(p.DurationNanos)}, nil
+	return rsaWork{rsaCPU: float64(rsa) / 1e9, totalCPU: float64(total) / 1e9, samples: samples, wall: time.Duration(p.DurationNanos)}, nil
 }
 
-// inRSA reports whether the sample's stack passes through Go's RSA code.
+// inRSA reports whether the sample's stack passes through RSA code.
 func inRSA(s *profile.Sample) bool {
 	for _, loc := range s.Location {
 		for _, ln := range loc.Line {
 			if ln.Function == nil {
 				continue
 			}
-			for _, pkg := range rsaPackages {
-				if strings.HasPrefix(ln.Function.Name, pkg) {
+			for _, prefix := range rsaFunctions {
+				if strings.HasPrefix(ln.Function.Name, prefix) {
 					return true
 				}
 			}

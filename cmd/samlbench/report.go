@@ -22,6 +22,7 @@ type report struct {
 	throughputRatio, cpuRatio     float64
 	issueFloor, sspCPU            float64 // the comparison's floor and SimpleSAMLphp's CPU per response
 	opensslSign                   float64 // one RSA-2048 signature in OpenSSL
+	rsa                           rsaBackend
 }
 
 type section struct {
@@ -51,6 +52,7 @@ func (r *report) machine() {
 	r.add("Machine",
 		row("CPU", fmt.Sprintf("%s, %d logical cores (bridge, emulator, user agents and peers all share them)", model, runtime.NumCPU())),
 		row("Go", runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH),
+		row("RSA", r.rsa.about+", in the bridge and in samlbench (the floor and the emulator)"),
 		row("date", time.Now().UTC().Format(time.RFC3339)),
 	)
 }
@@ -89,10 +91,10 @@ func (r *report) print(w io.Writer) {
 	if r.throughputRatio > 0 {
 		fmt.Fprintf(w, "  SAML issuance throughput ≥ 10× SimpleSAMLphp's: %.1f×  %s (CPU ratio %.1f×)\n", r.throughputRatio, mark(r.throughputRatio >= 10), r.cpuRatio)
 		if r.issueFloor > 0 {
-			fmt.Fprintf(w, "    reachable at most: %.1f× SimpleSAMLphp's CPU per response with no overhead at all above Go's two signatures (%s)\n", r.sspCPU/r.issueFloor, ms(r.issueFloor))
+			fmt.Fprintf(w, "    reachable at most: %.1f× SimpleSAMLphp's CPU per response with no overhead at all above its two %s signatures (%s)\n", r.sspCPU/r.issueFloor, r.rsa.name, ms(r.issueFloor))
 		}
 		if r.opensslSign > 0 && r.issueFloor > 0 {
-			fmt.Fprintf(w, "    one signature costs Go %.1f× what it costs OpenSSL here\n", r.issueFloor/2/r.opensslSign)
+			fmt.Fprintf(w, "    one signature costs %s %.1f× what it costs OpenSSL here\n", r.rsa.name, r.issueFloor/2/r.opensslSign)
 		}
 	} else {
 		fmt.Fprintln(w, "  SAML issuance throughput ≥ 10× SimpleSAMLphp's: not measured in this run")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -154,19 +155,24 @@ func TestRSAShare(t *testing.T) {
 	fn := func(id uint64, name string) *profile.Function { return &profile.Function{ID: id, Name: name} }
 	sign, mul, encode, mallocgc := fn(1, "crypto/internal/fips140/rsa.signPKCS1v15"), fn(2, "crypto/internal/fips140/bigmod.(*Nat).montgomeryMul"),
 		fn(3, "encoding/xml.(*Encoder).Encode"), fn(4, "runtime.mallocgc")
+	// BoringCrypto (GOEXPERIMENT=boringcrypto): its RSA calls count, its
+	// hashing does not.
+	bSign, bCgo, bSHA := fn(5, "crypto/internal/boring.SignRSAPKCS1v15"), fn(6, "runtime.cgocall"), fn(7, "crypto/internal/boring.(*sha256Hash).Write")
 	loc := func(id uint64, f *profile.Function) *profile.Location {
 		return &profile.Location{ID: id, Line: []profile.Line{{Function: f}}}
 	}
-	lSign, lMul, lEncode, lMalloc := loc(1, sign), loc(2, mul), loc(3, encode), loc(4, mallocgc)
+	lSign, lMul, lEncode, lMalloc, lBSign, lCgo, lSHA := loc(1, sign), loc(2, mul), loc(3, encode), loc(4, mallocgc), loc(5, bSign), loc(6, bCgo), loc(7, bSHA)
 	p := &profile.Profile{
 		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
 		PeriodType: &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}, Period: 10_000_000, DurationNanos: 3e9,
-		Function: []*profile.Function{sign, mul, encode, mallocgc},
-		Location: []*profile.Location{lSign, lMul, lEncode, lMalloc},
+		Function: []*profile.Function{sign, mul, encode, mallocgc, bSign, bCgo, bSHA},
+		Location: []*profile.Location{lSign, lMul, lEncode, lMalloc, lBSign, lCgo, lSHA},
 		Sample: []*profile.Sample{
-			{Location: []*profile.Location{lMul, lSign}, Value: []int64{6, 60_000_000}},    // inside RSA, below its entry
+			{Location: []*profile.Location{lMul, lSign}, Value: []int64{4, 40_000_000}},    // inside RSA, below its entry
 			{Location: []*profile.Location{lMalloc, lSign}, Value: []int64{1, 10_000_000}}, // an allocation made by RSA code
-			{Location: []*profile.Location{lEncode}, Value: []int64{2, 20_000_000}},
+			{Location: []*profile.Location{lCgo, lBSign}, Value: []int64{2, 20_000_000}},   // BoringCrypto's RSA, in C
+			{Location: []*profile.Location{lCgo, lSHA}, Value: []int64{1, 10_000_000}},     // BoringCrypto's SHA-256: not RSA
+			{Location: []*profile.Location{lEncode}, Value: []int64{1, 10_000_000}},
 			{Location: []*profile.Location{lMalloc, lEncode}, Value: []int64{1, 10_000_000}},
 		},
 	}
@@ -175,10 +181,28 @@ func TestRSAShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, err := rsaShare(&buf)
-	if err != nil || w.samples != 4 || math.Abs(w.share()-0.7) > 1e-9 || w.rsaCPU != 0.07 || w.totalCPU != 0.1 || w.wall != 3*time.Second {
-		t.Errorf("rsaShare = %+v, %v; want 0.07 of 0.1 CPU seconds in 4 samples over 3s", w, err)
+	if err != nil || w.samples != 10 || math.Abs(w.share()-0.7) > 1e-9 || w.rsaCPU != 0.07 || w.totalCPU != 0.1 || w.wall != 3*time.Second {
+		t.Errorf("rsaShare = %+v, %v; want 0.07 of 0.1 CPU seconds in 10 samples (6 stacks) over 3s", w, err)
 	}
 	if _, err := rsaShare(strings.NewReader("not a profile")); err == nil {
 		t.Error("rsaShare accepted a non-profile")
+	}
+}
+
+func TestBackendOf(t *testing.T) {
+	for _, tt := range []struct {
+		settings []debug.BuildSetting
+		want     rsaBackend
+	}{
+		{nil, backendGo},
+		{[]debug.BuildSetting{{Key: "CGO_ENABLED", Value: "1"}}, backendGo},
+		{[]debug.BuildSetting{{Key: "GOEXPERIMENT", Value: "boringcrypto"}}, backendBoring},
+		{[]debug.BuildSetting{{Key: "GOEXPERIMENT", Value: "greenteagc,boringcrypto"}}, backendBoring},
+		{[]debug.BuildSetting{{Key: "GOEXPERIMENT", Value: "noboringcrypto"}}, backendGo},
+		{[]debug.BuildSetting{{Key: "GOFLAGS", Value: "boringcrypto"}}, backendGo},
+	} {
+		if got := backendOf(tt.settings); got != tt.want {
+			t.Errorf("backendOf(%v) = %s, want %s", tt.settings, got.name, tt.want.name)
+		}
 	}
 }
