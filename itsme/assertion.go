@@ -1,6 +1,7 @@
 package itsme
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -23,11 +24,20 @@ func (c *Client) clientAssertion(tokenEndpoint string) (string, error) {
 
 // stockAssertion signs one client assertion and puts it in the stock; on
 // failure it only gives back its reservation, and the next caller signs
-// its own and sees the error.
+// its own and sees the error. It runs on its own goroutine, so a panic is
+// logged rather than taking the process down.
 func (c *Client) stockAssertion(tokenEndpoint string) {
 	now := c.cfg.Now()
+	var jwt string
+	ok := false
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Error("itsme: signing a client assertion ahead panicked", "panic", fmt.Sprint(v))
+		}
+		c.assertions.put(tokenEndpoint, jwt, now.Truncate(time.Second), ok)
+	}()
 	jwt, err := c.signClientAssertion(tokenEndpoint, now)
-	c.assertions.put(tokenEndpoint, jwt, now.Truncate(time.Second), err == nil)
+	ok = err == nil
 }
 
 // signClientAssertion returns a fresh private_key_jwt client assertion

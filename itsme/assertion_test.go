@@ -1,7 +1,10 @@
 package itsme
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -154,4 +157,30 @@ func (c *Client) stocked() int {
 	c.assertions.mu.Lock()
 	defer c.assertions.mu.Unlock()
 	return len(c.assertions.ready)
+}
+
+// panicReader panics on every read.
+type panicReader struct{}
+
+func (panicReader) Read([]byte) (int, error) { panic("test: randomness failed") }
+
+// TestStockAssertionSurvivesPanic: signing ahead runs on a goroutine of
+// its own, where a panic would end the process; it is logged instead, and
+// the reservation is given back.
+func TestStockAssertionSurvivesPanic(t *testing.T) {
+	var logs bytes.Buffer
+	_, c, _ := setup(t, func(cfg *Config) {
+		cfg.Rand = panicReader{}
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	if !c.assertions.reserve() {
+		t.Fatal("reserve refused on an empty stock")
+	}
+	c.stockAssertion("https://idp.example/v2/token")
+	if c.stocked() != 0 || c.assertions.signing != 0 {
+		t.Errorf("after a panic: %d ready, %d signing; want 0, 0", c.stocked(), c.assertions.signing)
+	}
+	if !strings.Contains(logs.String(), "panicked") || !strings.Contains(logs.String(), "randomness failed") {
+		t.Errorf("the panic was not logged:\n%s", logs.String())
+	}
 }

@@ -327,6 +327,41 @@ func TestExchangeIDTokenErrorWinsOverUserInfo(t *testing.T) {
 	}
 }
 
+// panicOnUserInfo is a RoundTripper that panics on the userinfo call, the
+// way a bug below fetchUserInfo would.
+type panicOnUserInfo struct{ next http.RoundTripper }
+
+func (p panicOnUserInfo) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/userinfo") {
+		panic("test: panic in the userinfo call")
+	}
+	return p.next.RoundTrip(r)
+}
+
+// TestExchangeRaisesUserInfoPanicInCaller: a panic in the userinfo call,
+// which runs on its own goroutine, comes out of Exchange in the caller's
+// goroutine (where the server recovers it) instead of ending the process,
+// whether the ID token was valid or not.
+func TestExchangeRaisesUserInfoPanicInCaller(t *testing.T) {
+	for _, badIDToken := range []bool{false, true} {
+		op, c, req := setup(t, func(cfg *Config) {
+			cfg.HTTPClient = &http.Client{Transport: panicOnUserInfo{http.DefaultTransport}}
+		})
+		if badIDToken {
+			op.set(func(op *fakeOP) { op.mutateID = func(m map[string]any) { m["nonce"] = "another login's nonce" } })
+		}
+		func() {
+			defer func() {
+				if v := recover(); v != "test: panic in the userinfo call" {
+					t.Errorf("bad ID token %v: recovered %v, want the userinfo call's panic", badIDToken, v)
+				}
+			}()
+			_, err := c.Exchange(context.Background(), testCode, req)
+			t.Errorf("bad ID token %v: Exchange returned (%v) instead of panicking", badIDToken, err)
+		}()
+	}
+}
+
 func TestExchangeSkipsUserInfoWithoutUserInfoClaims(t *testing.T) {
 	op, c, req := setup(t, nil)
 	req.Claims.UserInfo = nil

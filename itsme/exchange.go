@@ -40,19 +40,26 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 	// from userinfo is used unless the ID token is valid and both name the
 	// same subject, and Exchange waits for the call either way, so no
 	// goroutine outlives it (a cancelled call would count against the
-	// circuit breaker as if itsme had failed).
+	// circuit breaker as if itsme had failed). A panic in the call is
+	// raised again here, where the server's recovery sees it, instead of
+	// taking the process down.
 	var userinfo chan userInfoResult
 	if len(req.Claims.UserInfo) > 0 {
 		userinfo = make(chan userInfoResult, 1)
 		go func() {
+			defer func() {
+				if v := recover(); v != nil {
+					userinfo <- userInfoResult{panicked: v}
+				}
+			}()
 			cl, err := c.fetchUserInfo(ctx, meta, tr.AccessToken)
-			userinfo <- userInfoResult{cl, err}
+			userinfo <- userInfoResult{claims: cl, err: err}
 		}()
 	}
 	idClaims, err := c.idToken(ctx, tr.IDToken, req)
 	if err != nil {
 		if userinfo != nil {
-			<-userinfo
+			(<-userinfo).check()
 		}
 		c.log.Info("itsme: ID token rejected", "err", err)
 		return nil, err
@@ -62,6 +69,7 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 	claims := userClaims(idClaims.all)
 	if userinfo != nil {
 		ui := <-userinfo
+		ui.check()
 		if ui.err == nil && subtle.ConstantTimeCompare([]byte(ui.claims.sub), []byte(idClaims.sub)) != 1 {
 			ui.err = tokenError(StageUserInfo, ErrSubjectMismatch)
 		}
@@ -112,8 +120,17 @@ func (c *Client) idToken(ctx context.Context, raw string, req AuthRequest) (*jwt
 // userInfoResult is the outcome of the userinfo call made beside the ID
 // token's validation.
 type userInfoResult struct {
-	claims *jwtClaims
-	err    error
+	claims   *jwtClaims
+	err      error
+	panicked any // what the call panicked with, if it did
+}
+
+// check raises again a panic of the userinfo call, in the goroutine that
+// waits for it.
+func (r userInfoResult) check() {
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
 }
 
 // acrProves reports whether an ID token's acr proves the login asked for:
