@@ -12,14 +12,15 @@ import (
 // the background for the next caller, so under load the token request
 // does not wait for an RSA signature.
 func (c *Client) clientAssertion(tokenEndpoint string) (string, error) {
-	jwt, ok := c.assertions.take(tokenEndpoint, c.cfg.Now())
+	now := c.cfg.Now()
+	jwt, ok := c.assertions.take(tokenEndpoint, now)
 	if c.assertions.reserve() {
 		go c.stockAssertion(tokenEndpoint)
 	}
 	if ok {
 		return jwt, nil
 	}
-	return c.signClientAssertion(tokenEndpoint, c.cfg.Now())
+	return c.signClientAssertion(tokenEndpoint, now)
 }
 
 // stockAssertion signs one client assertion and puts it in the stock; on

@@ -181,12 +181,14 @@ func (c *Client) validateIDToken(cl *jwtClaims, nonce string) error {
 }
 
 // validateUserInfo applies OIDC Core §5.3.2 to decoded userinfo claims:
-// a well-formed sub, iss equal to the issuer, aud (when present) naming
-// the client, and the times when present. That sub equals the ID token's
-// is checked by Exchange, once both are in.
-func (c *Client) validateUserInfo(cl *jwtClaims) error {
+// sub equal to the ID token's, iss equal to the issuer, aud (when
+// present) naming the client, and the times when present.
+func (c *Client) validateUserInfo(cl *jwtClaims, idSub string) error {
 	if err := checkSubject(cl); err != nil {
 		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(cl.sub), []byte(idSub)) != 1 {
+		return ErrSubjectMismatch
 	}
 	if !cl.hasIss || cl.iss != c.cfg.Issuer {
 		return fmt.Errorf("%w: %.100q", ErrIssuer, cl.iss)

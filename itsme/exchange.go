@@ -2,7 +2,6 @@ package itsme
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"slices"
 )
@@ -36,9 +35,9 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 
 	// The userinfo call needs only the access token, so it runs while the
 	// ID token is decrypted and checked: the two RSA decryptions overlap
-	// on separate cores instead of adding up on the user's wait. Nothing
-	// from userinfo is used unless the ID token is valid and both name the
-	// same subject, and Exchange waits for the call either way, so no
+	// on separate cores instead of adding up on the user's wait. Userinfo
+	// is validated only once the ID token is valid (its sub must be the
+	// ID token's), and Exchange waits for the call either way, so no
 	// goroutine outlives it (a cancelled call would count against the
 	// circuit breaker as if itsme had failed). A panic in the call is
 	// raised again here, where the server's recovery sees it, instead of
@@ -70,8 +69,10 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 	if userinfo != nil {
 		ui := <-userinfo
 		ui.check()
-		if ui.err == nil && subtle.ConstantTimeCompare([]byte(ui.claims.sub), []byte(idClaims.sub)) != 1 {
-			ui.err = tokenError(StageUserInfo, ErrSubjectMismatch)
+		if ui.err == nil {
+			if err := c.validateUserInfo(ui.claims, idClaims.sub); err != nil {
+				ui.err = tokenError(StageUserInfo, err)
+			}
 		}
 		if ui.err != nil {
 			c.log.Info("itsme: userinfo rejected", "err", ui.err)

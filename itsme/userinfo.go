@@ -12,11 +12,11 @@ import (
 // but discovery has no userinfo_endpoint.
 var errNoUserInfoEndpoint = fmt.Errorf("%w: no userinfo_endpoint", ErrDiscovery)
 
-// fetchUserInfo calls the userinfo endpoint and returns its validated
-// claims, all but the match of sub with the ID token's (Exchange checks
-// it). The body must be a nested JWT (signed by itsme, encrypted to the
-// bridge) served as application/jwt or application/json; plain JSON is
-// refused (OIDC-16).
+// fetchUserInfo calls the userinfo endpoint and returns its decoded
+// claims, which Exchange validates once the ID token's subject is known.
+// The body must be a nested JWT (signed by itsme, encrypted to the bridge)
+// served as application/jwt or application/json; plain JSON is refused
+// (OIDC-16).
 func (c *Client) fetchUserInfo(ctx context.Context, meta *providerMetadata, accessToken string) (*jwtClaims, error) {
 	if meta.UserInfoEndpoint == "" {
 		return nil, newError(StageUserInfo, CodeProtocol, errNoUserInfoEndpoint)
@@ -47,9 +47,6 @@ func (c *Client) fetchUserInfo(ctx context.Context, meta *providerMetadata, acce
 	}
 	cl, err := parseClaims(payload)
 	if err != nil {
-		return nil, tokenError(StageUserInfo, err)
-	}
-	if err := c.validateUserInfo(cl); err != nil {
 		return nil, tokenError(StageUserInfo, err)
 	}
 	return cl, nil
