@@ -558,6 +558,23 @@ var (
 	secretType   = reflect.TypeFor[Secret]()
 )
 
+// eachKey calls fn with each key of mapping node n, its value and its
+// path, once per key: a key given again is reported with the line of its
+// first use and skipped.
+func (d *decoder) eachKey(n *yaml.Node, path string, fn func(k, v *yaml.Node, p string)) {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := joinPath(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.add(p, k.Line, "given twice (first on line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		fn(k, v, p)
+	}
+}
+
 // walk checks node n, at path, against type t.
 func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -578,23 +595,15 @@ func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		fields := yamlFields(t)
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := joinPath(path, k.Value)
-			if first, dup := seen[k.Value]; dup {
-				d.add(p, k.Line, "given twice (first on line %d)", first)
-				continue
-			}
-			seen[k.Value] = k.Line
+		d.eachKey(n, path, func(k, v *yaml.Node, p string) {
 			f, ok := fields[k.Value]
 			if !ok {
 				d.add(p, k.Line, "unknown key%s", suggest(k.Value, fields))
-				continue
+				return
 			}
 			d.lines[p] = k.Line
 			d.walk(v, f.Type, p)
-		}
+		})
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			d.add(path, n.Line, "want a list, not %s", describe(n))
@@ -610,18 +619,10 @@ func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 			d.add(path, n.Line, "want a mapping, not %s", describe(n))
 			return
 		}
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := joinPath(path, k.Value)
-			if first, dup := seen[k.Value]; dup {
-				d.add(p, k.Line, "given twice (first on line %d)", first)
-				continue
-			}
-			seen[k.Value] = k.Line
+		d.eachKey(n, path, func(k, v *yaml.Node, p string) {
 			d.lines[p] = k.Line
 			d.walk(v, t.Elem(), p)
-		}
+		})
 	default:
 		if n.Kind != yaml.ScalarNode {
 			d.add(path, n.Line, "want %s, not %s", scalarKind(t), describe(n))

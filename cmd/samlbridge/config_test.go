@@ -754,6 +754,26 @@ service_providers:
 	checkFails(t, p, append(want, "saml.signing_key_file (in saml, line 2): missing", "itsme.client_id (in itsme, line 5): missing")...)
 }
 
+// TestStrictDecodingDuplicateMapKey: a key given twice inside a map (not a
+// struct) is reported too, and the rest of the map is still checked.
+func TestStrictDecodingDuplicateMapKey(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "c.yaml", `itsme:
+  services:
+    identification: ID1
+    identification: ID2
+    authentication: [A]
+`)
+	_, err := LoadConfig(p)
+	for _, w := range []string{
+		"itsme.services.identification (line 4): given twice (first on line 3)",
+		"itsme.services.authentication (line 5):",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("LoadConfig: the error lacks %q:\n%v", w, err)
+		}
+	}
+}
+
 // TestDecodeConfigWholeFileProblems covers files that are not a
 // configuration at all: each gives one clear problem and no panic.
 func TestDecodeConfigWholeFileProblems(t *testing.T) {
