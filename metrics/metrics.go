@@ -80,7 +80,7 @@ func New() *Metrics {
 	}, []string{"to"})
 	m.store = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "store_operation_duration_seconds",
-		Help:    "Session store operations by operation and outcome (ok, not_found, replay, exists, unavailable).",
+		Help:    "Session store operations by operation and outcome (ok, not_found, replay, exists, conflict: an update gave up on a record that kept changing, declined: an update chose to store nothing, unavailable).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	}, []string{"op", "outcome"})
 	m.httpReqs = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -33,6 +33,8 @@ func (st *store) observe(op string, start time.Time, err error) {
 		outcome = "replay"
 	case errors.Is(err, session.ErrAlreadyExists):
 		outcome = "exists"
+	case errors.Is(err, session.ErrConflict):
+		outcome = "conflict"
 	default:
 		outcome = "unavailable"
 	}
@@ -85,6 +87,24 @@ func (st *store) TakeRecord(ctx context.Context, key string, now time.Time) ([]b
 	v, err := st.s.TakeRecord(ctx, key, now)
 	st.observe("take_record", start, err)
 	return v, err
+}
+
+// UpdateRecord implements session.Store.
+// An error of update's own is counted as "declined": the store worked.
+func (st *store) UpdateRecord(ctx context.Context, key string, now time.Time, update session.UpdateFunc) error {
+	start := time.Now()
+	var declined error
+	err := st.s.UpdateRecord(ctx, key, now, func(cur []byte) ([]byte, time.Time, error) {
+		next, expires, err := update(cur)
+		declined = err
+		return next, expires, err
+	})
+	if err != nil && declined != nil && errors.Is(err, declined) {
+		st.m.store.WithLabelValues("update_record", "declined").Observe(time.Since(start).Seconds())
+		return err
+	}
+	st.observe("update_record", start, err)
+	return err
 }
 
 // DeleteRecord implements session.Store.

@@ -19,7 +19,16 @@ var (
 	// ErrUnavailable means the store could not be reached or failed. A
 	// store never reports success when it could not do the work.
 	ErrUnavailable = errors.New("session: store unavailable")
+	// ErrConflict means UpdateRecord gave up because other writers kept
+	// changing the record between its read and its write.
+	ErrConflict = errors.New("session: record kept changing")
 )
+
+// UpdateFunc computes a record's next value from its current one (nil
+// when there is none or it has expired). It returns the value to store
+// and its expiry, or an error to store nothing. It must not have effects
+// beyond its result: UpdateRecord may call it more than once.
+type UpdateFunc func(cur []byte) (next []byte, expires time.Time, err error)
 
 // Transaction is one login in flight: everything needed to finish the
 // itsme flow and answer the SAML request that started it. It holds no
@@ -106,6 +115,14 @@ type Store interface {
 	// TakeRecord atomically gets and deletes the value stored under key:
 	// among concurrent callers exactly one gets it. Errors as GetRecord.
 	TakeRecord(ctx context.Context, key string, now time.Time) ([]byte, error)
+	// UpdateRecord atomically replaces the value stored under key with
+	// what update returns for the current one, so that concurrent updates
+	// of one key, on any node, never overwrite each other unseen: when
+	// the key changes between the read and the write, update is called
+	// again on the newer value. An error from update stores nothing and is
+	// returned as it is. It returns ErrConflict when the key kept changing,
+	// ErrUnavailable on failure.
+	UpdateRecord(ctx context.Context, key string, now time.Time, update UpdateFunc) error
 	// DeleteRecord removes key; a missing key is not an error. It returns
 	// ErrUnavailable on failure.
 	DeleteRecord(ctx context.Context, key string) error

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,6 +43,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"RecordDelete", testRecordDelete},
 		{"RecordUnknown", testRecordUnknown},
 		{"ConcurrentTakeRecordOneWinner", testConcurrentTakeRecord},
+		{"RecordUpdate", testRecordUpdate},
+		{"RecordUpdateDeclined", testRecordUpdateDeclined},
+		{"ConcurrentUpdatesAllKept", testConcurrentUpdates},
 		{"ClosedStoreFails", testClosed},
 	}
 	for _, tc := range tests {
@@ -231,6 +235,12 @@ func CheckRecordsUnavailable(t *testing.T, s session.Store) {
 	if err := s.DeleteRecord(ctx, "artifact|x"); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("DeleteRecord: got %v, want ErrUnavailable", err)
 	}
+	err := s.UpdateRecord(ctx, "sso|x", base, func([]byte) ([]byte, time.Time, error) {
+		return []byte("v"), base.Add(time.Minute), nil
+	})
+	if !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("UpdateRecord: got %v, want ErrUnavailable", err)
+	}
 }
 
 func putRecord(t *testing.T, s session.Store, key, value string, expires time.Time) {
@@ -384,6 +394,108 @@ func testConcurrentTakeRecord(t *testing.T, s session.Store) {
 		wg.Wait()
 		if wins.Load() != 1 || notFound.Load() != 7 {
 			t.Fatalf("round %d: %d winners, %d not found; want 1 and 7", round, wins.Load(), notFound.Load())
+		}
+	}
+}
+
+// appendTo is an update that appends "+word" to the current value and
+// keeps the record until expires; it notes what it was called with.
+func appendTo(word string, expires time.Time, seen *[]string) session.UpdateFunc {
+	return func(cur []byte) ([]byte, time.Time, error) {
+		if seen != nil {
+			if cur == nil {
+				*seen = append(*seen, "<nil>")
+			} else {
+				*seen = append(*seen, string(cur))
+			}
+		}
+		return append(append([]byte(nil), cur...), "+"+word...), expires, nil
+	}
+}
+
+func testRecordUpdate(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	var seen []string
+	// No record: the update starts one.
+	if err := s.UpdateRecord(ctx, "sso|u", base, appendTo("a", base.Add(time.Minute), &seen)); err != nil {
+		t.Fatal(err)
+	}
+	wantRecord(t, s, "sso|u", base, "+a")
+	// A live record: the update sees it, and its value and expiry replace it.
+	if err := s.UpdateRecord(ctx, "sso|u", base, appendTo("b", base.Add(time.Hour), &seen)); err != nil {
+		t.Fatal(err)
+	}
+	wantRecord(t, s, "sso|u", base.Add(30*time.Minute), "+a+b")
+	// An expired record, by the caller's clock, is no record.
+	if err := s.UpdateRecord(ctx, "sso|u", base.Add(time.Hour), appendTo("c", base.Add(2*time.Hour), &seen)); err != nil {
+		t.Fatal(err)
+	}
+	wantRecord(t, s, "sso|u", base.Add(time.Hour), "+c")
+	if want := []string{"<nil>", "+a", "<nil>"}; fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("update saw %q, want %q", seen, want)
+	}
+	// Other keys are untouched.
+	wantNoRecord(t, s, "artifact|u", base)
+}
+
+func testRecordUpdateDeclined(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	putRecord(t, s, "sso|d", "kept", base.Add(time.Hour))
+	no := errors.New("not this one")
+	err := s.UpdateRecord(ctx, "sso|d", base, func(cur []byte) ([]byte, time.Time, error) {
+		return []byte("lost"), base.Add(time.Hour), fmt.Errorf("declined %q: %w", cur, no)
+	})
+	if !errors.Is(err, no) {
+		t.Fatalf("UpdateRecord = %v, want the update's own error", err)
+	}
+	wantRecord(t, s, "sso|d", base, "kept")
+	err = s.UpdateRecord(ctx, "sso|none", base, func([]byte) ([]byte, time.Time, error) {
+		return []byte("lost"), base.Add(time.Hour), no
+	})
+	if !errors.Is(err, no) {
+		t.Fatalf("UpdateRecord of a missing key = %v, want the update's own error", err)
+	}
+	wantNoRecord(t, s, "sso|none", base)
+}
+
+// testConcurrentUpdates has writers update one record at once, as two
+// logins in one browser save one SSO session: every writer's change must
+// be in the result. A writer told ErrConflict tries again, as a caller
+// would.
+func testConcurrentUpdates(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	const writers = 8
+	for round := range 5 {
+		key := fmt.Sprintf("sso|w%d", round)
+		var wg sync.WaitGroup
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					err := s.UpdateRecord(ctx, key, base, appendTo(fmt.Sprint(i), base.Add(time.Hour), nil))
+					if errors.Is(err, session.ErrConflict) {
+						continue
+					}
+					if err != nil {
+						t.Errorf("UpdateRecord: %v", err)
+					}
+					return
+				}
+			}()
+		}
+		wg.Wait()
+		got, err := s.GetRecord(ctx, key, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range writers {
+			if !strings.Contains(string(got)+"+", fmt.Sprintf("+%d+", i)) {
+				t.Errorf("round %d: writer %d's update lost: %q", round, i, got)
+			}
+		}
+		if n := strings.Count(string(got), "+"); n != writers {
+			t.Errorf("round %d: %d updates kept, want %d: %q", round, n, writers, got)
 		}
 	}
 }

@@ -158,6 +158,36 @@ func (s *Store) getRecord(key string, now time.Time, take bool) ([]byte, error) 
 	return append([]byte(nil), r.value...), nil
 }
 
+// UpdateRecord implements session.Store: update runs once, under the
+// store's lock.
+func (s *Store) UpdateRecord(_ context.Context, key string, now time.Time, update session.UpdateFunc) error {
+	if key == "" {
+		return fmt.Errorf("memory: empty record key: %w", session.ErrNotFound)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("memory: closed: %w", session.ErrUnavailable)
+	}
+	var cur []byte
+	r, ok := s.records[key]
+	if ok && now.Before(r.expires) {
+		cur = append([]byte(nil), r.value...)
+	}
+	next, expires, err := update(cur)
+	if err != nil {
+		return err
+	}
+	if !ok && len(s.records) >= s.maxEntries {
+		s.sweepLocked(time.Now())
+		if len(s.records) >= s.maxEntries {
+			return fmt.Errorf("memory: %d records: %w", len(s.records), session.ErrUnavailable)
+		}
+	}
+	s.records[key] = record{value: append([]byte(nil), next...), expires: expires}
+	return nil
+}
+
 // DeleteRecord implements session.Store.
 func (s *Store) DeleteRecord(_ context.Context, key string) error {
 	s.mu.Lock()

@@ -7,7 +7,9 @@
 // RelayState, or lets someone with access to Redis replay one. Records
 // (SSO sessions, SAML artifacts) are sealed the same way, with their expiry
 // inside the sealed value. Take and TakeRecord are GETDEL and MarkSeen a
-// short Lua script, so all three are atomic across nodes.
+// short Lua script, so all three are atomic across nodes; UpdateRecord is
+// optimistic (WATCH, then MULTI/EXEC), so no node overwrites another's
+// update unseen.
 // Expiry is decided with the caller's clock; Redis TTLs only reclaim space.
 package redis
 
@@ -283,26 +285,92 @@ func (s *Store) PutRecord(ctx context.Context, key string, value []byte, expires
 		return errors.New("redis: empty record key")
 	}
 	rkey := s.key("rec", key)
-	plain := make([]byte, recordHeader, recordHeader+len(value))
-	binary.BigEndian.PutUint64(plain, uint64(expires.Unix()))
-	binary.BigEndian.PutUint32(plain[8:], uint32(expires.Nanosecond()))
-	plain = append(plain, value...)
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := io.ReadFull(s.rand, nonce); err != nil {
-		return fmt.Errorf("redis: nonce: %w", err)
+	sealed, ttl, err := s.sealRecord(rkey, value, expires)
+	if err != nil {
+		return err
 	}
-	sealed := s.aead.Seal(nonce, nonce, plain, []byte(rkey))
-	ttl := time.Until(expires)
-	if ttl < 0 {
-		ttl = 0
-	}
-	ttl += recordGrace
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.client.Set(ctx, rkey, sealed, ttl).Err(); err != nil {
 		return unavailable("put record", err)
 	}
 	return nil
+}
+
+// sealRecord seals value and its expiry, bound to rkey, and returns the
+// Redis TTL to store it with.
+func (s *Store) sealRecord(rkey string, value []byte, expires time.Time) ([]byte, time.Duration, error) {
+	plain := make([]byte, recordHeader, recordHeader+len(value))
+	binary.BigEndian.PutUint64(plain, uint64(expires.Unix()))
+	binary.BigEndian.PutUint32(plain[8:], uint32(expires.Nanosecond()))
+	plain = append(plain, value...)
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := io.ReadFull(s.rand, nonce); err != nil {
+		return nil, 0, fmt.Errorf("redis: nonce: %w", err)
+	}
+	ttl := time.Until(expires)
+	if ttl < 0 {
+		ttl = 0
+	}
+	return s.aead.Seal(nonce, nonce, plain, []byte(rkey)), ttl + recordGrace, nil
+}
+
+// updateAttempts bounds UpdateRecord's optimistic retries.
+const updateAttempts = 8
+
+// UpdateRecord implements session.Store with optimistic locking: WATCH,
+// GET, then SET in MULTI/EXEC, which Redis refuses if another client
+// changed the key since the WATCH; update then runs again on the newer
+// value, up to updateAttempts times.
+func (s *Store) UpdateRecord(ctx context.Context, key string, now time.Time, update session.UpdateFunc) error {
+	if key == "" {
+		return errors.New("redis: empty record key")
+	}
+	rkey := s.key("rec", key)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var declined error
+	attempt := func(tx *goredis.Tx) error {
+		raw, err := tx.Get(ctx, rkey).Bytes()
+		var cur []byte
+		switch {
+		case errors.Is(err, goredis.Nil):
+		case err != nil:
+			return unavailable("update record", err)
+		default:
+			// A record that does not open or has expired is no record.
+			cur, _ = s.openRecord(rkey, raw, now)
+		}
+		next, expires, err := update(cur)
+		if err != nil {
+			declined = err
+			return err
+		}
+		sealed, ttl, err := s.sealRecord(rkey, next, expires)
+		if err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			return p.Set(ctx, rkey, sealed, ttl).Err()
+		})
+		return err
+	}
+	for range updateAttempts {
+		err := s.client.Watch(ctx, attempt, rkey)
+		switch {
+		case err == nil:
+			return nil
+		case declined != nil:
+			return declined
+		case errors.Is(err, goredis.TxFailedErr):
+			continue
+		case errors.Is(err, session.ErrUnavailable):
+			return err
+		default:
+			return unavailable("update record", err)
+		}
+	}
+	return fmt.Errorf("redis: update of a record after %d attempts: %w", updateAttempts, session.ErrConflict)
 }
 
 // GetRecord implements session.Store with GET.
