@@ -124,50 +124,90 @@ func (s *Server) loadSSOSession(r *http.Request, now time.Time) (*ssoSession, st
 }
 
 // saveSSOSession adds p to the browser's session, or starts one. A
-// session of another user is replaced, never merged. Failures are logged:
-// the login itself has succeeded.
+// session of another user is replaced, never merged. The session is
+// updated in the store atomically, so that two logins finishing at once
+// in one browser both stay in it (and both SPs get Single Logout); a
+// session that ended or changed hands meanwhile is replaced by a new one.
+// Failures are logged: the login itself has succeeded.
 func (s *Server) saveSSOSession(w http.ResponseWriter, r *http.Request, sid string, ss *ssoSession, g grant, p participant, log *slog.Logger) {
 	now := s.cfg.Now()
 	id := g.id
-	if ss == nil || ss.Issuer != id.Issuer || ss.Subject != id.Subject {
-		lifetime := s.cfg.SSOSession.Lifetime
-		if lifetime <= 0 {
-			lifetime = time.Hour
-		}
-		v, err := randomToken(s.cfg.Rand)
-		if err != nil {
-			log.Warn("starting the SSO session failed", "err", err)
+	names := planNames(g.attributes, g.nameIDFormat)
+	if ss != nil && ss.Issuer == id.Issuer && ss.Subject == id.Subject {
+		var saved *ssoSession
+		err := s.cfg.Store.UpdateRecord(r.Context(), ssoRecordPrefix+sid, now, func(cur []byte) ([]byte, time.Time, error) {
+			var live ssoSession
+			if cur == nil || json.Unmarshal(cur, &live) != nil || !now.Before(live.Expires) ||
+				live.Issuer != id.Issuer || live.Subject != id.Subject {
+				return nil, time.Time{}, errSessionGone
+			}
+			live.add(id, names, p)
+			raw, err := json.Marshal(&live)
+			if err != nil {
+				return nil, time.Time{}, fmt.Errorf("encoding the SSO session: %w", err)
+			}
+			saved = &live
+			return raw, live.Expires, nil
+		})
+		switch {
+		case err == nil:
+			s.setSSOCookie(w, sid, int(saved.Expires.Sub(now).Seconds()))
+			return
+		case !errors.Is(err, errSessionGone):
+			log.Warn("storing the SSO session failed", "err", err)
 			return
 		}
-		sid = v
-		ss = &ssoSession{Issuer: id.Issuer, Subject: id.Subject, Created: now, Expires: now.Add(lifetime), Claims: map[string]any{}}
 	}
+	lifetime := s.cfg.SSOSession.Lifetime
+	if lifetime <= 0 {
+		lifetime = time.Hour
+	}
+	sid, err := randomToken(s.cfg.Rand)
+	if err != nil {
+		log.Warn("starting the SSO session failed", "err", err)
+		return
+	}
+	fresh := &ssoSession{Issuer: id.Issuer, Subject: id.Subject, Created: now, Expires: now.Add(lifetime), Claims: map[string]any{}}
+	fresh.add(id, names, p)
+	raw, err := json.Marshal(fresh)
+	if err != nil {
+		log.Warn("encoding the SSO session failed", "err", err)
+		return
+	}
+	if err := s.cfg.Store.PutRecord(r.Context(), ssoRecordPrefix+sid, raw, fresh.Expires); err != nil {
+		log.Warn("storing the SSO session failed", "err", err)
+		return
+	}
+	s.setSSOCookie(w, sid, int(fresh.Expires.Sub(now).Seconds()))
+}
+
+// errSessionGone is an SSO session update's refusal: the session the
+// login started from has ended, expired or now belongs to another user.
+var errSessionGone = errors.New("server: the SSO session ended or changed hands")
+
+// add records a login of id in the session: the stronger acr, the later
+// auth_time, the claims and contract names it fetched, and p as the
+// session's participant for its SP (replacing an earlier one).
+func (ss *ssoSession) add(id *itsme.Identity, names []string, p participant) {
 	if id.ACR == itsme.ACRAdvanced || ss.ACR == "" {
 		ss.ACR = id.ACR
 	}
 	if id.AuthTime.After(ss.AuthTime) {
 		ss.AuthTime = id.AuthTime
 	}
+	if ss.Claims == nil {
+		ss.Claims = map[string]any{}
+	}
 	for k, v := range id.Claims {
 		ss.Claims[k] = v
 	}
-	for _, n := range planNames(g.attributes, g.nameIDFormat) {
+	for _, n := range names {
 		if !slices.Contains(ss.Names, n) {
 			ss.Names = append(ss.Names, n)
 		}
 	}
 	ss.Participants = slices.DeleteFunc(ss.Participants, func(q participant) bool { return q.SP == p.SP })
 	ss.Participants = append(ss.Participants, p)
-	raw, err := json.Marshal(ss)
-	if err != nil {
-		log.Warn("encoding the SSO session failed", "err", err)
-		return
-	}
-	if err := s.cfg.Store.PutRecord(r.Context(), ssoRecordPrefix+sid, raw, ss.Expires); err != nil {
-		log.Warn("storing the SSO session failed", "err", err)
-		return
-	}
-	s.setSSOCookie(w, sid, int(ss.Expires.Sub(now).Seconds()))
 }
 
 // randomToken returns 256 random bits as base64url without padding.

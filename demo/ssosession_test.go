@@ -1,0 +1,152 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/samlbridge/samlbridge/internal/htmlform"
+	"github.com/samlbridge/samlbridge/server"
+	"github.com/samlbridge/samlbridge/session"
+	"github.com/samlbridge/samlbridge/session/memory"
+)
+
+// rendezvousStore holds back reads of SSO sessions, once armed, until two
+// readers have arrived, so that two callbacks are sure to have read the
+// session before either writes it back.
+type rendezvousStore struct {
+	session.Store
+	mu      sync.Mutex
+	armed   bool
+	waiting int
+	release chan struct{}
+	met     bool
+}
+
+func (s *rendezvousStore) arm() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.armed, s.waiting, s.release = true, 0, make(chan struct{})
+}
+
+func (s *rendezvousStore) GetRecord(ctx context.Context, key string, now time.Time) ([]byte, error) {
+	s.mu.Lock()
+	if !s.armed || !strings.HasPrefix(key, "sso|") {
+		s.mu.Unlock()
+		return s.Store.GetRecord(ctx, key, now)
+	}
+	s.waiting++
+	release := s.release
+	if s.waiting == 2 {
+		s.armed, s.met = false, true
+		close(release)
+	}
+	s.mu.Unlock()
+	select {
+	case <-release:
+	case <-time.After(10 * time.Second):
+		// The other reader never came; go on, and let the test say so.
+	}
+	return s.Store.GetRecord(ctx, key, now)
+}
+
+// TestSSOSessionConcurrentLogins finishes two logins in one browser at
+// the same moment, both through itsme, after a session exists: one for
+// spa (ForceAuthn) and one for spb (an attribute the session lacks). Both
+// callbacks read the session before either saves it. Both SPs must stay
+// in it, so that Single Logout from spa still reaches spb; with a plain
+// read-then-write one login's save overwrites the other's.
+func TestSSOSessionConcurrentLogins(t *testing.T) {
+	store := &rendezvousStore{Store: memory.New(0)}
+	fs := newFeatureStack(t, Options{Store: store, SSOSession: server.SSOSession{Enabled: true, Lifetime: time.Hour}})
+	b := newBrowser(t)
+	u, id := fs.a.authnRequest(fs.base, nil, "")
+	fs.a.accept(mustForm(t, approve(t, b, b.get(u)), fs.a.sp.AcsURL.String()), id)
+
+	uA, idA := fs.a.authnRequest(fs.base, setAttr("ForceAuthn", "true"), "")
+	uB, idB := fs.b.authnRequest(fs.base, addRequestedAttributes("dateOfBirth"), "")
+	phones := []*page{b.get(uA), b.get(uB)}
+	type approval struct {
+		action string
+		vals   url.Values
+	}
+	var approvals []approval
+	for _, p := range phones {
+		if !strings.HasPrefix(p.url.Path, emulatorPathPrefix+"/") {
+			t.Fatalf("expected the emulator's phone page, got %d at %s", p.status, p.url)
+		}
+		action, vals := p.form(t)
+		approvals = append(approvals, approval{action, vals})
+	}
+
+	store.arm()
+	bodies := make([]string, len(approvals))
+	errs := make([]error, len(approvals))
+	var wg sync.WaitGroup
+	for i, a := range approvals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i], errs[i] = postForm(b.client, a.action, a.vals)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if !store.met {
+		t.Fatal("the two callbacks did not both read the SSO session before saving it; the test proves nothing")
+	}
+	fs.a.accept(formOf(t, bodies[0], fs.a.sp.AcsURL.String()), idA)
+	fs.b.accept(formOf(t, bodies[1], fs.b.sp.AcsURL.String()), idB)
+
+	// Logout from spa: the bridge must know spa's latest session index
+	// and must still reach spb.
+	u, _ = fs.a.logoutRequest(fs.base, "", nil)
+	p := b.get(u)
+	if p.status != http.StatusOK || p.url.Path != "/spa/slo" {
+		t.Fatalf("logout ended at %d %s (spa: %q, spb: %q)", p.status, p.url, fs.a.lastError, fs.b.lastError)
+	}
+	if f := fs.a.final; f == nil || f.Status.StatusCode.Value != "urn:oasis:names:tc:SAML:2.0:status:Success" {
+		t.Fatalf("spa's LogoutResponse = %+v, want Success: spa's login was lost from the session", f)
+	}
+	if fs.b.logouts != 1 {
+		t.Errorf("spb received %d LogoutRequests, want 1: its login was lost from the session (%s)", fs.b.logouts, fs.b.lastError)
+	}
+}
+
+// postForm submits a form with client, following redirects, and returns
+// the final page's body; safe to call from any goroutine.
+func postForm(client *http.Client, action string, vals url.Values) (string, error) {
+	resp, err := client.PostForm(action, vals)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s answered %d: %.300s", resp.Request.URL, resp.StatusCode, body)
+	}
+	return string(body), nil
+}
+
+// formOf returns the values of the auto-POST form in body, which must
+// post to acs.
+func formOf(t *testing.T, body, acs string) url.Values {
+	t.Helper()
+	action, vals, ok := htmlform.AsFound(body)
+	if !ok || action != acs {
+		t.Fatalf("no form to %s in:\n%.500s", acs, body)
+	}
+	return vals
+}
