@@ -22,7 +22,8 @@ import (
 // TestOIDC01StateAndBrowserBinding: state carries at least 128 bits, is
 // bound to the browser that started the login by an HttpOnly Lax cookie,
 // and is consumed once; a callback delivered to another browser is login
-// CSRF and is refused (top-25 #10).
+// CSRF and is refused, without using up the login of the browser that
+// started it (top-25 #10).
 func TestOIDC01StateAndBrowserBinding(t *testing.T) {
 	w := newWorld(t)
 	victim, attacker := browser(t), browser(t)
@@ -42,7 +43,9 @@ func TestOIDC01StateAndBrowserBinding(t *testing.T) {
 	cb := w.consent(t, attacker, authURL, true)
 	// The attacker hands the callback URL (its own login) to the victim.
 	w.callback(t, victim, cb).local(t, http.StatusBadRequest, "browser_binding")
-	// The state is gone: the attacker cannot use it either (single use).
+	// The refusal did not use the login up: the browser that started it
+	// still finishes it, once (single use).
+	w.success(t, w.callback(t, attacker, cb))
 	w.callback(t, attacker, cb).local(t, http.StatusBadRequest, "unknown_state")
 }
 

@@ -149,8 +149,9 @@ func TestCallbackBindingAndReuse(t *testing.T) {
 	}
 	assertLocalError(t, mallory.get(loc), http.StatusBadRequest, "another browser")
 
-	// The transaction was consumed by that attempt: Alice's own browser
-	// now gets the expired page, and nothing is posted.
+	// That attempt did not use up Alice's login: her own browser still
+	// finishes it, and only once.
+	mustForm(t, alice.get(loc), base+PathSPACS)
 	assertLocalError(t, alice.get(loc), http.StatusBadRequest, "expired")
 }
 

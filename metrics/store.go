@@ -57,6 +57,14 @@ func (st *store) Take(ctx context.Context, state string, now time.Time) (session
 	return tx, err
 }
 
+// Get implements session.Store.
+func (st *store) Get(ctx context.Context, state string, now time.Time) (session.Transaction, error) {
+	start := time.Now()
+	tx, err := st.s.Get(ctx, state, now)
+	st.observe("get", start, err)
+	return tx, err
+}
+
 // MarkSeen implements session.Store.
 func (st *store) MarkSeen(ctx context.Context, key string, now, deadline time.Time) error {
 	start := time.Now()

@@ -52,8 +52,10 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusBadRequest, codeBadCallback, reasonBadCallback, nil)
 		return
 	}
-	tx, err := s.cfg.Store.Take(ctx, state, s.cfg.Now())
-	if err != nil {
+	// The transaction is read, checked against this browser, and only
+	// then taken: a request from another browser (or from someone who
+	// learnt the state) must not use up the user's login.
+	storeFailed := func(err error) {
 		if errors.Is(err, session.ErrNotFound) {
 			s.logger(r.Context()).Warn("callback for an unknown, used or expired login")
 			reject(http.StatusBadRequest, codeExpired, reasonUnknownState, nil)
@@ -61,6 +63,10 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logger(r.Context()).Error("session store unavailable", "err", err)
 		reject(http.StatusServiceUnavailable, codeStoreDown, reasonStoreUnavailable, nil)
+	}
+	tx, err := s.cfg.Store.Get(ctx, state, s.cfg.Now())
+	if err != nil {
+		storeFailed(err)
 		return
 	}
 	log := s.logger(ctx).With("sp", tx.SPEntityID, "request_id", truncate(tx.RequestID, 64), "flow_id", flowID(state))
@@ -70,6 +76,11 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// finishes the flow is not the one that started it.
 		log.Warn("callback rejected: browser binding mismatch")
 		reject(http.StatusBadRequest, codeBinding, reasonBrowserBinding, &tx)
+		return
+	}
+	// Among concurrent callbacks of this browser exactly one takes it.
+	if tx, err = s.cfg.Store.Take(ctx, state, s.cfg.Now()); err != nil {
+		storeFailed(err)
 		return
 	}
 	sp, err := s.cfg.Registry.ServiceProvider(ctx, tx.SPEntityID)

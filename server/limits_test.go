@@ -62,7 +62,7 @@ func (u *hygieneUpstream) Exchange(context.Context, string, itsme.AuthRequest) (
 	return nil, &itsme.Error{Stage: "token", Code: itsme.CodeUnavailable}
 }
 
-// countingStore counts every store call.
+// countingStore counts the store's transaction and replay calls.
 type countingStore struct {
 	session.Store
 	calls int
@@ -71,6 +71,11 @@ type countingStore struct {
 func (c *countingStore) Put(ctx context.Context, tx session.Transaction) error {
 	c.calls++
 	return c.Store.Put(ctx, tx)
+}
+
+func (c *countingStore) Get(ctx context.Context, state string, now time.Time) (session.Transaction, error) {
+	c.calls++
+	return c.Store.Get(ctx, state, now)
 }
 
 func (c *countingStore) Take(ctx context.Context, state string, now time.Time) (session.Transaction, error) {
@@ -183,7 +188,7 @@ func TestRateLimitThroughHandler(t *testing.T) {
 	b := newHygieneBridge(t, ext, func(c *Config) { c.RateLimit = RateLimit{PerMinute: 6, Burst: 3} }) // one per 10 s
 	b.up.forbid = true
 	const client = "192.0.2.44:51000"
-	// A callback with some state reads the store (Take) and fails with
+	// A callback with some state reads the store (Get) and fails with
 	// 400: the store call count shows whether the handler ran.
 	callback := PathCallback + "?state=unknown-state&code=c"
 	for i := range 3 {

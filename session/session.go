@@ -95,6 +95,11 @@ type Store interface {
 	// Put stores tx under tx.State until tx.Expires. It returns
 	// ErrAlreadyExists if the key is in use, ErrUnavailable on failure.
 	Put(ctx context.Context, tx Transaction) error
+	// Get returns the transaction for state without consuming it, so that
+	// a request can be checked against it before it is taken. It returns
+	// ErrNotFound when there is none or when it expired at now,
+	// ErrUnavailable on failure.
+	Get(ctx context.Context, state string, now time.Time) (Transaction, error)
 	// Take atomically gets and deletes the transaction for state. Among
 	// concurrent callers exactly one gets it. It returns ErrNotFound when
 	// there is none or when it expired at now, ErrUnavailable on failure.

@@ -31,6 +31,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"PutDuplicate", testPutDuplicate},
 		{"TakeExpired", testTakeExpired},
 		{"TakeUnknown", testTakeUnknown},
+		{"GetDoesNotConsume", testGet},
 		{"ConcurrentTakeOneWinner", testConcurrentTake},
 		{"MarkSeen", testMarkSeen},
 		{"MarkSeenExpires", testMarkSeenExpires},
@@ -118,6 +119,35 @@ func testTakeExpired(t *testing.T, s session.Store) {
 func testTakeUnknown(t *testing.T, s session.Store) {
 	if _, err := s.Take(t.Context(), "nope", base); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("got %v, want ErrNotFound", err)
+	}
+}
+
+func testGet(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	want := tx("g")
+	if err := s.Put(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		got, err := s.Get(ctx, "g", base)
+		if err != nil || got.Nonce != want.Nonce || got.CodeVerifier != want.CodeVerifier || got.RequestID != want.RequestID {
+			t.Fatalf("Get #%d = %+v, %v; want the stored transaction", i+1, got, err)
+		}
+	}
+	if got, err := s.Take(ctx, "g", base); err != nil || got.Nonce != want.Nonce {
+		t.Fatalf("Take after Get = %+v, %v; want the transaction, still there", got, err)
+	}
+	if _, err := s.Get(ctx, "g", base); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Get after Take: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get(ctx, "never", base); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Get of an unknown state: got %v, want ErrNotFound", err)
+	}
+	if err := s.Put(ctx, tx("old")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "old", tx("old").Expires); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Get at expiry: got %v, want ErrNotFound", err)
 	}
 }
 
@@ -210,6 +240,9 @@ func testClosed(t *testing.T, s session.Store) {
 	}
 	if _, err := s.Take(ctx, "a", base); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("Take on closed store: got %v, want ErrUnavailable", err)
+	}
+	if _, err := s.Get(ctx, "a", base); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("Get on closed store: got %v, want ErrUnavailable", err)
 	}
 	if err := s.MarkSeen(ctx, "k", base, base.Add(time.Minute)); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("MarkSeen on closed store: got %v, want ErrUnavailable", err)

@@ -67,6 +67,15 @@ func (s *Store) Put(_ context.Context, tx session.Transaction) error {
 
 // Take implements session.Store.
 func (s *Store) Take(_ context.Context, state string, now time.Time) (session.Transaction, error) {
+	return s.get(state, now, true)
+}
+
+// Get implements session.Store.
+func (s *Store) Get(_ context.Context, state string, now time.Time) (session.Transaction, error) {
+	return s.get(state, now, false)
+}
+
+func (s *Store) get(state string, now time.Time, take bool) (session.Transaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -76,7 +85,9 @@ func (s *Store) Take(_ context.Context, state string, now time.Time) (session.Tr
 	if !ok {
 		return session.Transaction{}, session.ErrNotFound
 	}
-	delete(s.txs, state)
+	if take || !now.Before(tx.Expires) {
+		delete(s.txs, state)
+	}
 	if !now.Before(tx.Expires) {
 		return session.Transaction{}, session.ErrNotFound
 	}

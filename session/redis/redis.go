@@ -218,6 +218,27 @@ func (s *Store) Take(ctx context.Context, state string, now time.Time) (session.
 	if err != nil {
 		return session.Transaction{}, unavailable("take", err)
 	}
+	return s.openTx(key, raw, now)
+}
+
+// Get implements session.Store with GET.
+func (s *Store) Get(ctx context.Context, state string, now time.Time) (session.Transaction, error) {
+	key := s.key("tx", state)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	raw, err := s.client.Get(ctx, key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return session.Transaction{}, session.ErrNotFound
+	}
+	if err != nil {
+		return session.Transaction{}, unavailable("get", err)
+	}
+	return s.openTx(key, raw, now)
+}
+
+// openTx authenticates a sealed transaction read from key and checks its
+// expiry against now.
+func (s *Store) openTx(key string, raw []byte, now time.Time) (session.Transaction, error) {
 	ns := s.aead.NonceSize()
 	if len(raw) < ns {
 		return session.Transaction{}, fmt.Errorf("redis: stored value too short: %w", session.ErrNotFound)
