@@ -2,6 +2,7 @@ package itsme
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -33,7 +34,7 @@ func (c *Client) stockAssertion(tokenEndpoint string) {
 	ok := false
 	defer func() {
 		if v := recover(); v != nil {
-			c.log.Error("itsme: signing a client assertion ahead panicked", "panic", fmt.Sprint(v))
+			c.log.Error("itsme: signing a client assertion ahead panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 		c.assertions.put(tokenEndpoint, jwt, now.Truncate(time.Second), ok)
 	}()

@@ -183,4 +183,7 @@ func TestStockAssertionSurvivesPanic(t *testing.T) {
 	if !strings.Contains(logs.String(), "panicked") || !strings.Contains(logs.String(), "randomness failed") {
 		t.Errorf("the panic was not logged:\n%s", logs.String())
 	}
+	if !strings.Contains(logs.String(), "panicReader.Read") {
+		t.Errorf("the panic's log lacks the stack of where it happened:\n%s", logs.String())
+	}
 }

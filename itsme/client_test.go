@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -352,8 +353,14 @@ func TestExchangeRaisesUserInfoPanicInCaller(t *testing.T) {
 		}
 		func() {
 			defer func() {
-				if v := recover(); v != "test: panic in the userinfo call" {
-					t.Errorf("bad ID token %v: recovered %v, want the userinfo call's panic", badIDToken, v)
+				v := recover()
+				got := fmt.Sprint(v)
+				if !strings.HasPrefix(got, "test: panic in the userinfo call\n") {
+					t.Errorf("bad ID token %v: recovered %.200q, want the userinfo call's panic", badIDToken, got)
+				}
+				// Where it happened survives the second panic.
+				if !strings.Contains(got, "panicOnUserInfo.RoundTrip") {
+					t.Errorf("bad ID token %v: the recovered panic lacks the original stack:\n%s", badIDToken, got)
 				}
 			}()
 			_, err := c.Exchange(context.Background(), testCode, req)

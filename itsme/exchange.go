@@ -3,6 +3,7 @@ package itsme
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"slices"
 )
 
@@ -48,7 +49,7 @@ func (c *Client) Exchange(ctx context.Context, code string, req AuthRequest) (*I
 		go func() {
 			defer func() {
 				if v := recover(); v != nil {
-					userinfo <- userInfoResult{panicked: v}
+					userinfo <- userInfoResult{panicked: &goroutinePanic{value: v, stack: debug.Stack()}}
 				}
 			}()
 			cl, err := c.fetchUserInfo(ctx, meta, tr.AccessToken)
@@ -124,6 +125,20 @@ type userInfoResult struct {
 	claims   *jwtClaims
 	err      error
 	panicked any // what the call panicked with, if it did
+}
+
+// goroutinePanic is a panic raised again in another goroutine than the
+// one it happened on; it keeps where it happened, which the new panic's
+// stack would not show.
+type goroutinePanic struct {
+	value any
+	stack []byte
+}
+
+// String is the panic's value and its original stack, which is what the
+// server's recovery logs.
+func (p *goroutinePanic) String() string {
+	return fmt.Sprintf("%v\n\nraised first on the userinfo call's goroutine:\n%s", p.value, p.stack)
 }
 
 // check raises again a panic of the userinfo call, in the goroutine that

@@ -434,3 +434,27 @@ func TestRateLimitWarningsAreBounded(t *testing.T) {
 		t.Errorf("the next warning does not count the unlogged ones:\n%s", b.logs.String())
 	}
 }
+
+// panickingStore panics on every transaction read.
+type panickingStore struct{ session.Store }
+
+func (panickingStore) Get(context.Context, string, time.Time) (session.Transaction, error) {
+	panic("test: the store panicked")
+}
+
+// TestPanicRecovered: a panic while handling a request is answered with
+// the internal-error page, not a dropped connection, and logged with its
+// value and the stack of where it happened.
+func TestPanicRecovered(t *testing.T) {
+	b := newHygieneBridge(t, "https://idp.example", func(c *Config) { c.Store = panickingStore{c.Store} })
+	rec := b.do(http.MethodGet, PathCallback+"?state=some-state&code=c", "192.0.2.1:4000")
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `data-code="`+codeInternal+`"`) {
+		t.Fatalf("status %d, want 500 with the internal-error page:\n%.400s", rec.Code, rec.Body.String())
+	}
+	logs := b.logs.String()
+	for _, want := range []string{"panic while handling request", "test: the store panicked", "panickingStore.Get", "handleCallback"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -213,7 +214,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = s.withRequestID(w, r)
 	defer func() {
 		if v := recover(); v != nil {
-			s.logger(r.Context()).Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			// The stack names functions and lines; its argument words
+			// are raw machine words, never the strings they point to.
+			s.logger(r.Context()).Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			s.errorPage(w, pageLang(r), http.StatusInternalServerError, codeInternal)
 		}
 	}()
