@@ -58,7 +58,8 @@ type ServiceProvider struct {
 	ValidUntil time.Time
 
 	// AllowedAttributes are the SAML attribute names this SP may receive;
-	// nil means none beyond the default set the server applies. Set by
+	// nil means none: the SP gets a NameID and no attributes, whatever it
+	// asks for (DefaultRelease is limited by this list too). Set by
 	// configuration, never from metadata.
 	AllowedAttributes []string
 	// DefaultRelease is what this SP gets when neither its request nor its
