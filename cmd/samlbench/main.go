@@ -74,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	sps := fs.String("sps", "1,10,100", "numbers of registered SPs at which CPU per login is measured")
 	fs.StringVar(&o.ssp, "simplesamlphp", "auto", "SimpleSAMLphp comparison: on, off, or auto (on when Debian's simplesamlphp and Apache's mod_php are installed)")
 	fs.IntVar(&o.sspPort, "simplesamlphp-port", 0, "loopback port for SimpleSAMLphp's Apache (0: a free one)")
-	fs.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of the SimpleSAMLphp comparison")
+	fs.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of the SimpleSAMLphp comparison and of the 1- and 2-node phase")
 	fs.StringVar(&o.bin, "bridge", "", "samlbridge binary (default: built from ./cmd/samlbridge)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the bridge's CPU profile of the main phase to this file (go tool pprof)")
 	fs.StringVar(&o.memprofile, "allocprofile", "", "write the bridge's allocation profile (every allocation since it started, through the main phase) to this file (go tool pprof -sample_index=alloc_space)")

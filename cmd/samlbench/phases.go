@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -359,26 +360,82 @@ func (b *bench) phaseSPs(ctx context.Context) error {
 	return nil
 }
 
-// phaseNodes: 1 and 2 nodes sharing a Redis store.
+// phaseNodes: 1 and 2 nodes sharing a Redis store, in -rounds
+// interleaved rounds (1, 2, 1, 2, ...): on this shared machine one round
+// of each has swung either way by half, so the figures are the rounds
+// pooled, with each round's throughput shown beside them.
 func (b *bench) phaseNodes(ctx context.Context) error {
 	if b.opts.redis == "" {
 		b.rep.add("Nodes on Redis", row("skipped", "no Redis: pass -redis host:port or set SAMLBRIDGE_REDIS_ADDR (bench/run starts one)"))
 		return nil
 	}
-	var rows [][2]string
-	for _, n := range []int{1, 2} {
-		v := mainVariant()
-		v.nodes, v.redis = n, b.opts.redis
-		res, cpu, err := b.measureVariant(ctx, v)
-		if err != nil {
-			return fmt.Errorf("%d nodes: %w", n, err)
+	counts := []int{1, 2}
+	pooled := make([]pooledRuns, len(counts))
+	for r := range b.opts.rounds {
+		for i, n := range counts {
+			v := mainVariant()
+			v.nodes, v.redis = n, b.opts.redis
+			res, cpu, err := b.measureVariant(ctx, v)
+			if err != nil {
+				return fmt.Errorf("%d nodes, round %d: %w", n, r+1, err)
+			}
+			pooled[i].add(res, cpu)
 		}
-		rows = append(rows, row(fmt.Sprintf("%d node(s)", n), fmt.Sprintf("%.1f logins/s, bridge CPU %s per login (all nodes), latency added p99 %s",
-			res.perSecond(), ms(cpu), msd(res.pct(99)))))
 	}
-	rows = append(rows, row("note", "every process (nodes, Redis, emulator, user agents) shares this machine's cores; round robin per request, no stickiness"))
+	var rows [][2]string
+	for i, n := range counts {
+		p := &pooled[i]
+		rows = append(rows, row(fmt.Sprintf("%d node(s)", n), fmt.Sprintf("%.1f logins/s (rounds: %s), bridge CPU %s per login (all nodes), latency added p99 %s",
+			p.perSecond(), p.rounds(), ms(p.cpuPerLogin()), msd(percentile(p.bridge, 99)))))
+	}
+	if one := pooled[0].perSecond(); one > 0 {
+		rows = append(rows, row("2 nodes over 1", fmt.Sprintf("%.2f× the throughput, %.2f× the CPU per login", pooled[1].perSecond()/one, pooled[1].cpuPerLogin()/pooled[0].cpuPerLogin())))
+	}
+	rows = append(rows, row("note", fmt.Sprintf("%d interleaved rounds of %s each; every process (nodes, Redis, emulator, user agents) shares this machine's cores; round robin per request, no stickiness", b.opts.rounds, b.opts.dur)))
 	b.rep.add(fmt.Sprintf("Nodes sharing one Redis (%s)", b.opts.redis), rows...)
 	return nil
+}
+
+// pooledRuns pools the rounds of one configuration.
+type pooledRuns struct {
+	completed int64
+	wall      time.Duration
+	cpu       float64 // CPU-seconds, all rounds
+	perRound  []float64
+	bridge    []time.Duration
+}
+
+func (p *pooledRuns) add(res *result, cpuPerLogin float64) {
+	n := res.completed.Load()
+	p.completed += n
+	p.wall += res.wall
+	p.cpu += cpuPerLogin * float64(n)
+	p.perRound = append(p.perRound, res.perSecond())
+	res.mu.Lock()
+	p.bridge = append(p.bridge, res.bridge...)
+	res.mu.Unlock()
+}
+
+func (p *pooledRuns) perSecond() float64 {
+	if p.wall <= 0 {
+		return 0
+	}
+	return float64(p.completed) / p.wall.Seconds()
+}
+
+func (p *pooledRuns) cpuPerLogin() float64 {
+	if p.completed == 0 {
+		return 0
+	}
+	return p.cpu / float64(p.completed)
+}
+
+func (p *pooledRuns) rounds() string {
+	parts := make([]string, len(p.perRound))
+	for i, v := range p.perRound {
+		parts[i] = fmt.Sprintf("%.1f", v)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // verifyEvery is how often the comparison's user agents verify the

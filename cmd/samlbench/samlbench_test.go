@@ -206,3 +206,31 @@ func TestBackendOf(t *testing.T) {
 		}
 	}
 }
+
+// TestPooledRuns: rounds pool by their logins, not by averaging their
+// rates, and each round's own rate is kept for the report.
+func TestPooledRuns(t *testing.T) {
+	var p pooledRuns
+	a := &result{wall: 10 * time.Second, bridge: []time.Duration{time.Millisecond, 3 * time.Millisecond}}
+	a.completed.Store(100)
+	b := &result{wall: 10 * time.Second, bridge: []time.Duration{2 * time.Millisecond}}
+	b.completed.Store(300)
+	p.add(a, 0.020)
+	p.add(b, 0.010)
+	if got := p.perSecond(); got != 20 {
+		t.Errorf("perSecond = %v, want 20 (400 logins in 20 s)", got)
+	}
+	if got := p.cpuPerLogin(); math.Abs(got-0.0125) > 1e-12 {
+		t.Errorf("cpuPerLogin = %v, want 0.0125 ((100×20 ms + 300×10 ms) / 400)", got)
+	}
+	if got := p.rounds(); got != "10.0, 30.0" {
+		t.Errorf("rounds = %q", got)
+	}
+	if got := percentile(p.bridge, 99); got != 2*time.Millisecond {
+		t.Errorf("p99 of the pooled samples = %v, want 2ms (of 1, 2, 3 ms the index rounds down)", got)
+	}
+	var empty pooledRuns
+	if empty.perSecond() != 0 || empty.cpuPerLogin() != 0 {
+		t.Error("an empty pool must report zeros, not NaN")
+	}
+}
