@@ -1365,8 +1365,9 @@ func (c *Config) remoteSP(r *Resolved, spc SPConfig, where string, policy remote
 		if audit != nil {
 			log = slog.New(slog.DiscardHandler) // check reports what matters itself
 		}
+		// check (audit set) reads the cached copy but writes nothing.
 		src, err := remote.NewSource(remote.SourceConfig{URL: spc.MetadataURL, Trust: trust, CacheFile: c.path(spc.MetadataCacheFile),
-			Refresh: spc.MetadataRefresh, Policy: policy, Logger: log})
+			CacheReadOnly: audit != nil, Refresh: spc.MetadataRefresh, Policy: policy, Logger: log})
 		if err != nil {
 			v.add(where, "%w", err)
 			return

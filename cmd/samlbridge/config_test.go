@@ -6,8 +6,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -474,23 +476,27 @@ func TestMetadataURLConfig(t *testing.T) {
 	}
 	_, fedPEM, _ := fed.EncodePEM()
 	writeFile(t, dir, "fed.crt", string(fedPEM))
-	withURL := func(u string) string {
+	withURL := func(u, extra string) string {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out := filepath.Join(dir, fmt.Sprintf("c-%d.yaml", len(u)))
 		return writeFile(t, dir, filepath.Base(out), strings.Replace(string(data), "service_providers:\n",
-			"service_providers:\n  - {metadata_url: \""+u+"\", metadata_signing_cert_files: [fed.crt], attributes: [email], signing: both}\n", 1))
+			"service_providers:\n  - {metadata_url: \""+u+"\", metadata_signing_cert_files: [fed.crt], attributes: [email], signing: both"+extra+"}\n", 1))
 	}
 
-	good := withURL(serve(signed))
+	good := withURL(serve(signed), ", metadata_cache_file: md-cache.xml")
+	cache := filepath.Join(dir, "md-cache.xml")
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"check", "--config", good}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "2 service providers from files and URLs") {
 		t.Errorf("check output %q", out.String())
+	}
+	if _, err := os.Stat(cache); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("check wrote the metadata cache file (stat: %v); it must change nothing on disk", err)
 	}
 	c, err := LoadConfig(good)
 	if err != nil {
@@ -503,6 +509,9 @@ func TestMetadataURLConfig(t *testing.T) {
 	if err := r.Remote.RefreshDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(cache); err != nil {
+		t.Errorf("serving did not write the metadata cache file: %v", err)
+	}
 	sp, err := r.SPRegistry.ServiceProvider(context.Background(), "https://remote.example/")
 	if err != nil {
 		t.Fatal(err)
@@ -511,7 +520,7 @@ func TestMetadataURLConfig(t *testing.T) {
 		t.Errorf("policy not applied: attributes %q, signing %q", sp.AllowedAttributes, sp.Signing)
 	}
 
-	bad := withURL(serve(forged) + "?forged")
+	bad := withURL(serve(forged)+"?forged", "")
 	out.Reset()
 	errb.Reset()
 	if code := run(context.Background(), []string{"check", "--config", bad}, &out, &errb); code != 1 {

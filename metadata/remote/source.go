@@ -39,6 +39,9 @@ type SourceConfig struct {
 	// again at start, so the SPs can be served while the URL is down, until
 	// the copy's validUntil passes. Written atomically.
 	CacheFile string
+	// CacheReadOnly uses CacheFile at start but never writes it: for a
+	// configuration check, which must change nothing on disk.
+	CacheReadOnly bool
 	// Refresh is the refresh interval; 0 means DefaultRefresh. A shorter
 	// cacheDuration on the document's root takes precedence.
 	Refresh time.Duration
@@ -71,6 +74,7 @@ type SourceConfig struct {
 type Source struct {
 	url        string
 	cacheFile  string
+	cacheRO    bool
 	refresh    time.Duration
 	minRefresh time.Duration
 	f          *fetcher
@@ -123,6 +127,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	s := &Source{
 		url:        cfg.URL,
 		cacheFile:  cfg.CacheFile,
+		cacheRO:    cfg.CacheReadOnly,
 		refresh:    cfg.Refresh,
 		minRefresh: cfg.MinRefresh,
 		log:        cfg.Logger,
@@ -268,7 +273,7 @@ func (s *Source) refreshLocked(ctx context.Context, now time.Time) error {
 	s.current.Store(newSnapshot(doc.sps, doc.info))
 	s.etag, s.lastMod = resp.etag, resp.lastModified
 	s.log.Info("metadata: refreshed", "url", s.url, "service_providers", len(doc.sps))
-	if s.cacheFile != "" {
+	if s.cacheFile != "" && !s.cacheRO {
 		if err := writeAtomic(s.cacheFile, doc.raw); err != nil {
 			s.log.Warn("metadata: cache file not written", "url", s.url, "cache_file", s.cacheFile, "reason", err.Error())
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -464,5 +465,43 @@ func TestParseDuration(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("parseDuration(%q) = %s, %v; want %s, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestSourceCacheReadOnly: a read-only cache is used at start but never
+// written, not even by a good refresh, and never overwritten.
+func TestSourceCacheReadOnly(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	srv := newMDServer(t)
+	srv.serve(sign(t, aggregate(docOpts{validUntil: t0.Add(48 * time.Hour)}, entity(t, spID(1), acsURL(1))), "fed", remotetest.Options{}))
+	ro, cacheFile := newTestSource(t, srv, clk, func(c *SourceConfig) { c.CacheReadOnly = true })
+	if err := ro.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cacheFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a read-only cache file was written (stat: %v)", err)
+	}
+	// A writable source fills it; a read-only one then serves from it at
+	// start and leaves it as it was after refreshing a newer document.
+	rw, _ := newTestSource(t, srv, clk, func(c *SourceConfig) { c.CacheFile = cacheFile })
+	if err := rw.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(cacheFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, _ = newTestSource(t, srv, clk, func(c *SourceConfig) { c.CacheFile, c.CacheReadOnly = cacheFile, true })
+	if got, want := ids(ro.ServiceProviders()), spID(1)+"="+acsURL(1); got != want {
+		t.Fatalf("served %q at start, want %q from the cache file", got, want)
+	}
+	srv.serve(sign(t, aggregate(docOpts{validUntil: t0.Add(48 * time.Hour)}, entity(t, spID(1), acsURL(1)), entity(t, spID(2), acsURL(2))), "fed", remotetest.Options{}))
+	if err := ro.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(cacheFile)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("a read-only source changed the cache file (err %v)", err)
 	}
 }
