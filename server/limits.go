@@ -105,11 +105,16 @@ func newClientLimiter(rl RateLimit, trusted []netip.Prefix, secret []byte) (*cli
 	}
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("samlbridge rate-limit log pseudonym key v1"))
-	masked := make([]netip.Prefix, len(trusted))
-	for i, p := range trusted {
+	return &clientLimiter{buckets: buckets, trusted: maskedPrefixes(trusted), logKey: m.Sum(nil), warnings: warnings}, nil
+}
+
+// maskedPrefixes returns the prefixes with their host bits cleared.
+func maskedPrefixes(ps []netip.Prefix) []netip.Prefix {
+	masked := make([]netip.Prefix, len(ps))
+	for i, p := range ps {
 		masked[i] = p.Masked()
 	}
-	return &clientLimiter{buckets: buckets, trusted: masked, logKey: m.Sum(nil), warnings: warnings}, nil
+	return masked
 }
 
 // limited wraps an endpoint with the per-client limit. A client over the
@@ -175,11 +180,14 @@ func (c *clientLimiter) clientAddr(r *http.Request) netip.Addr {
 	return addr
 }
 
-func (c *clientLimiter) isTrusted(a netip.Addr) bool {
+func (c *clientLimiter) isTrusted(a netip.Addr) bool { return inPrefixes(a, c.trusted) }
+
+// inPrefixes reports whether a is a valid address within one of ps.
+func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
 	if !a.IsValid() {
 		return false
 	}
-	for _, p := range c.trusted {
+	for _, p := range ps {
 		if p.Contains(a) {
 			return true
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -42,11 +43,43 @@ func (ids *requestIDs) next() string {
 }
 
 // withRequestID gives the request an ID, echoed in the X-Request-Id
-// response header and attached to every log line of the request.
+// response header and attached to every log line of the request. When
+// the peer is a trusted proxy, the X-Request-Id it sent (nginx's
+// $request_id, Envoy's UUID, ...) is attached too, as proxy_request_id,
+// so that its access log and the bridge's can be joined. The bridge's own
+// ID stays the one it answers with: a proxy's ID is not known to be
+// unique, and a client's is never believed.
 func (s *Server) withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
 	id := s.ids.next()
 	w.Header().Set("X-Request-Id", id)
-	return r.WithContext(context.WithValue(r.Context(), loggerKey{}, s.log.With("http_request_id", id)))
+	log := s.log.With("http_request_id", id)
+	if v := r.Header.Values("X-Request-Id"); len(v) == 1 && validProxyRequestID(v[0]) && inPrefixes(parseHostAddr(r.RemoteAddr), s.proxies) {
+		log = log.With("proxy_request_id", v[0])
+	}
+	return r.WithContext(context.WithValue(r.Context(), loggerKey{}, log))
+}
+
+// maxProxyRequestID bounds a proxy's request ID (a UUID is 36 characters,
+// a W3C trace parent 55).
+const maxProxyRequestID = 128
+
+// validProxyRequestID reports whether v is a request ID fit for the log:
+// 1 to maxProxyRequestID letters, digits and "-_.:/+=", so that no header
+// can write anything else into a log line.
+func validProxyRequestID(v string) bool {
+	if v == "" || len(v) > maxProxyRequestID {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-_.:/+=", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // flowID names one login in logs on every node, from the state that

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,56 @@ func TestRequestAndFlowIDsInLogs(t *testing.T) {
 	}
 	if next := b.do(http.MethodGet, "/healthz", "192.0.2.1:1234").Header().Get("X-Request-Id"); next == id || next == "" {
 		t.Errorf("second request ID %q after %q", next, id)
+	}
+}
+
+// TestProxyRequestID: a trusted proxy's X-Request-Id is logged beside the
+// bridge's own; a client's, a malformed one and a repeated one are not;
+// the bridge always answers with its own ID.
+func TestProxyRequestID(t *testing.T) {
+	const ext = "https://idp.example"
+	long := strings.Repeat("a", maxProxyRequestID+1)
+	tests := []struct {
+		name, peer string
+		ids        []string
+		logged     string // "" means no proxy_request_id
+	}{
+		{"trusted proxy", "10.1.2.3:4000", []string{"7f3c9e0a-2b4d-4e6f-8a1b-3c5d7e9f0a2b"}, "7f3c9e0a-2b4d-4e6f-8a1b-3c5d7e9f0a2b"},
+		{"trusted proxy over IPv6", "[2001:db8::7]:443", []string{"nginx:0af7651916cd43dd"}, "nginx:0af7651916cd43dd"},
+		{"client", "192.0.2.9:4000", []string{"chosen-by-the-client"}, ""},
+		{"line break", "10.1.2.3:4000", []string{"abc\nlevel=ERROR msg=forged"}, ""},
+		{"quote and space", "10.1.2.3:4000", []string{`a" b`}, ""},
+		{"too long", "10.1.2.3:4000", []string{long}, ""},
+		{"two of them", "10.1.2.3:4000", []string{"one", "two"}, ""},
+		{"none", "10.1.2.3:4000", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newHygieneBridge(t, ext, func(c *Config) {
+				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}
+			})
+			r := httptest.NewRequest(http.MethodGet, ssoRequest(t, ext, b.now, "id-proxy", false), nil)
+			r.RemoteAddr = tt.peer
+			for _, v := range tt.ids {
+				r.Header.Add("X-Request-Id", v)
+			}
+			rec := httptest.NewRecorder()
+			b.srv.ServeHTTP(rec, r)
+			own := rec.Header().Get("X-Request-Id")
+			if own == "" || slices.Contains(tt.ids, own) {
+				t.Errorf("answered with X-Request-Id %q, want the bridge's own", own)
+			}
+			logs := b.logs.String()
+			if !strings.Contains(logs, "http_request_id="+own) {
+				t.Errorf("the log lacks the bridge's own ID:\n%s", logs)
+			}
+			switch {
+			case tt.logged != "" && !strings.Contains(logs, "proxy_request_id="+tt.logged):
+				t.Errorf("the log lacks proxy_request_id=%s:\n%s", tt.logged, logs)
+			case tt.logged == "" && strings.Contains(logs, "proxy_request_id"):
+				t.Errorf("proxy_request_id logged although it must not be:\n%s", logs)
+			}
+		})
 	}
 }
 

@@ -84,7 +84,8 @@ type Config struct {
 	RateLimit RateLimit
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed for the client address; empty means the peer address is
-	// the client, whatever headers say (SES-10).
+	// the client, whatever headers say (SES-10). A trusted proxy's
+	// X-Request-Id is also logged beside the bridge's own request ID.
 	TrustedProxies []netip.Prefix
 	// Artifact turns on the HTTP-Artifact binding for responses and the
 	// SOAP ArtifactResolve endpoint (off by default). IDPMetadata must
@@ -114,6 +115,7 @@ type Server struct {
 	mux      *http.ServeMux
 	limits   *clientLimiter
 	ids      *requestIDs
+	proxies  []netip.Prefix // TrustedProxies, masked
 }
 
 // New validates cfg and returns a Server.
@@ -184,7 +186,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: encoding JWKS: %w", err)
 	}
-	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger, auditKey: auditKey(cfg.PairwiseSecret), limits: limits, ids: newRequestIDs()}
+	s := &Server{cfg: cfg, secure: u.Scheme == "https", log: cfg.Logger, auditKey: auditKey(cfg.PairwiseSecret), limits: limits, ids: newRequestIDs(),
+		proxies: maskedPrefixes(cfg.TrustedProxies)}
 	s.mux = http.NewServeMux()
 	m := cfg.Metrics
 	s.mux.Handle(PathSSO, m.Instrument("sso", s.limited(audit.StageSSO, s.handleSSO)))
