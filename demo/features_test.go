@@ -124,25 +124,36 @@ func (p *peerSP) authnRequest(bridge string, edit func(*etree.Element), relay st
 // code and remembers the NameID and SessionIndex for logout.
 func (p *peerSP) accept(form url.Values, requestID string) *crewjam.Assertion {
 	p.t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(form.Get("SAMLResponse"))
+	a, err := p.acceptErr(form, requestID)
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	return a
+}
+
+// acceptErr is accept for any goroutine: it returns what is wrong.
+func (p *peerSP) acceptErr(form url.Values, requestID string) (*crewjam.Assertion, error) {
+	raw, err := base64.StdEncoding.DecodeString(form.Get("SAMLResponse"))
+	if err != nil {
+		return nil, err
+	}
 	ids := []string{requestID}
+	p.mu.Lock()
 	p.sp.AllowIDPInitiated = requestID == ""
 	a, err := p.sp.ParseXMLResponse(raw, ids, p.sp.AcsURL)
+	p.mu.Unlock()
 	if err != nil {
 		var ire *crewjam.InvalidResponseError
 		if asInvalid(err, &ire) {
 			err = ire.PrivateErr
 		}
-		p.t.Fatalf("%s rejected the response: %v\n%s", p.name, err, raw)
+		return nil, fmt.Errorf("%s rejected the response: %w\n%s", p.name, err, raw)
 	}
 	p.mu.Lock()
 	p.nameID = a.Subject.NameID.Value
 	p.sessionIx = a.AuthnStatements[0].SessionIndex
 	p.mu.Unlock()
-	return a
+	return a, nil
 }
 
 // ServeHTTP is the SP's Single Logout endpoint.

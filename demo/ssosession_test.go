@@ -122,6 +122,24 @@ func TestSSOSessionConcurrentLogins(t *testing.T) {
 	}
 }
 
+// getPage gets u with client, following redirects, and returns the final
+// page's body; safe to call from any goroutine.
+func getPage(client *http.Client, u string) (string, error) {
+	resp, err := client.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s answered %d: %.300s", resp.Request.URL, resp.StatusCode, body)
+	}
+	return string(body), nil
+}
+
 // postForm submits a form with client, following redirects, and returns
 // the final page's body; safe to call from any goroutine.
 func postForm(client *http.Client, action string, vals url.Values) (string, error) {
@@ -149,4 +167,81 @@ func formOf(t *testing.T, body, acs string) url.Values {
 		t.Fatalf("no form to %s in:\n%.500s", acs, body)
 	}
 	return vals
+}
+
+// takeHookStore runs a hook, once, just before an SSO session is first
+// ended (taken or deleted) after the hook is set.
+type takeHookStore struct {
+	session.Store
+	mu   sync.Mutex
+	hook func()
+}
+
+func (s *takeHookStore) runHook(key string) {
+	if !strings.HasPrefix(key, "sso|") {
+		return
+	}
+	s.mu.Lock()
+	hook := s.hook
+	s.hook = nil
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+}
+
+func (s *takeHookStore) TakeRecord(ctx context.Context, key string, now time.Time) ([]byte, error) {
+	s.runHook(key)
+	return s.Store.TakeRecord(ctx, key, now)
+}
+
+func (s *takeHookStore) DeleteRecord(ctx context.Context, key string) error {
+	s.runHook(key)
+	return s.Store.DeleteRecord(ctx, key)
+}
+
+// TestSingleLogoutReachesALoginFinishedDuringIt: spb's login, served from
+// the session, finishes after spa's LogoutRequest has read the session
+// and before it ends it. spb must be logged out too, not left with a
+// session at the SP that the bridge has forgotten.
+func TestSingleLogoutReachesALoginFinishedDuringIt(t *testing.T) {
+	store := &takeHookStore{Store: memory.New(0)}
+	fs := newFeatureStack(t, Options{Store: store, SSOSession: server.SSOSession{Enabled: true, Lifetime: time.Hour}})
+	b := newBrowser(t)
+	u, id := fs.a.authnRequest(fs.base, nil, "")
+	fs.a.accept(mustForm(t, approve(t, b, b.get(u)), fs.a.sp.AcsURL.String()), id)
+
+	uB, idB := fs.b.authnRequest(fs.base, nil, "")
+	ran := false
+	var errB error
+	store.hook = func() {
+		// The same browser, in another tab: served from the session, and
+		// accepted by spb before the logout reaches it.
+		ran = true
+		body, err := getPage(b.client, uB)
+		if err != nil {
+			errB = err
+			return
+		}
+		action, vals, ok := htmlform.AsFound(body)
+		if !ok || action != fs.b.sp.AcsURL.String() {
+			errB = fmt.Errorf("spb's login from the session gave no form to its ACS:\n%.500s", body)
+			return
+		}
+		_, errB = fs.b.acceptErr(vals, idB)
+	}
+	u, _ = fs.a.logoutRequest(fs.base, "", nil)
+	p := b.get(u)
+	if !ran {
+		t.Fatal("the hook never ran: the logout did not end the session")
+	}
+	if errB != nil {
+		t.Fatal(errB)
+	}
+	if p.status != http.StatusOK || p.url.Path != "/spa/slo" {
+		t.Fatalf("logout ended at %d %s (spa: %q, spb: %q)", p.status, p.url, fs.a.lastError, fs.b.lastError)
+	}
+	if fs.b.logouts != 1 {
+		t.Errorf("spb received %d LogoutRequests, want 1: its login during the logout was forgotten (%s)", fs.b.logouts, fs.b.lastError)
+	}
 }

@@ -107,11 +107,23 @@ func (s *Server) startLogout(w http.ResponseWriter, r *http.Request, msg *saml.L
 			Message: "The principal is not logged in here."}, log)
 		return
 	}
-	if err := s.cfg.Store.DeleteRecord(ctx, ssoRecordPrefix+sid); err != nil {
+	// The session is taken, not deleted: a login that finished since it
+	// was read above is then in it, and its SP is logged out too.
+	raw, err := s.cfg.Store.TakeRecord(ctx, ssoRecordPrefix+sid, s.cfg.Now())
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		// Ended meanwhile (another logout, or expiry): the participants
+		// read above are still this browser's.
+	case err != nil:
 		log.Error("ending the SSO session failed", "err", err)
 		s.record(ctx, audit.Event{Stage: audit.StageLogout, Outcome: audit.Failure, Reason: reasonStoreUnavailable, SP: sp.EntityID, RequestID: req.ID})
 		s.answerLogout(w, r, chain, &saml.StatusError{Status: saml.StatusResponder, Message: "The identity provider could not end the session."}, log)
 		return
+	default:
+		var taken ssoSession
+		if json.Unmarshal(raw, &taken) == nil && taken.Issuer == ss.Issuer && taken.Subject == ss.Subject {
+			ss = &taken
+		}
 	}
 	s.setSSOCookie(w, "", -1)
 	for _, p := range ss.Participants {
