@@ -118,42 +118,59 @@ type acsTarget struct {
 	lang i18n.Lang
 }
 
-// deliverResponse sends resp, a Response built for t.url, to the SP: as
-// an auto-submitting form for an HTTP-POST endpoint (saml-bindings §3.5),
-// or for an HTTP-Artifact endpoint as a redirect carrying a fresh artifact
-// and the RelayState exactly as received (§3.6.3), the Response being
-// kept in the store for the SP to resolve once within the artifact
-// lifetime.
+// deliverResponse sends resp, a Response built for t.url, to the SP (see
+// prepareDelivery), or shows the local page saying why it cannot.
 func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t acsTarget, resp []byte, log *slog.Logger) {
+	send, fail := s.prepareDelivery(ctx, t, resp, log)
+	if fail != nil {
+		s.errorPage(w, t.lang, fail.status, fail.code)
+		return
+	}
+	send(w)
+}
+
+// undeliverable is why a Response cannot be sent: the local page's HTTP
+// status and code, and the audit reason.
+type undeliverable struct {
+	status       int
+	code, reason string
+}
+
+// prepareDelivery readies resp, a Response built for t.url, for the SP,
+// and returns what sends it: an auto-submitting form for an HTTP-POST
+// endpoint (saml-bindings §3.5), or for an HTTP-Artifact endpoint a
+// redirect carrying a fresh artifact and the RelayState exactly as
+// received (§3.6.3), the Response being kept in the store for the SP to
+// resolve once within the artifact lifetime. Everything that can fail is
+// done here, before anything is written, so that a caller can record the
+// outcome truthfully first.
+func (s *Server) prepareDelivery(ctx context.Context, t acsTarget, resp []byte, log *slog.Logger) (func(http.ResponseWriter), *undeliverable) {
 	if t.binding != crewjam.HTTPArtifactBinding {
 		form := saml.PostForm{URL: t.url, Field: "SAMLResponse", Message: resp, RelayState: t.relayState, HasRelayState: t.hasRelayState, Lang: t.lang}
-		if err := form.Write(w, s.cfg.Rand); err != nil {
-			log.Error("writing the POST form failed", "err", err)
-		}
-		return
+		return func(w http.ResponseWriter) {
+			if err := form.Write(w, s.cfg.Rand); err != nil {
+				log.Error("writing the POST form failed", "err", err)
+			}
+		}, nil
 	}
 	cfg := s.artifactBinding()
 	if !cfg.Enabled {
 		log.Error("the SP's ACS is an HTTP-Artifact endpoint and the Artifact binding is off")
-		s.errorPage(w, t.lang, http.StatusBadRequest, codeArtifactOff)
-		return
+		return nil, &undeliverable{http.StatusBadRequest, codeArtifactOff, reasonArtifactOff}
 	}
 	if !t.sp.HasACS(t.url, crewjam.HTTPArtifactBinding) {
 		log.Warn("the SP's HTTP-Artifact ACS disappeared from its metadata during the login")
-		s.errorPage(w, t.lang, http.StatusBadRequest, codeSPGone)
-		return
+		return nil, &undeliverable{http.StatusBadRequest, codeSPGone, reasonSPGone}
 	}
 	art, err := saml.NewArtifact(s.cfg.IDP.EntityID, artifactEndpointIndex, s.cfg.Rand)
 	if err != nil {
 		log.Error("issuing an artifact failed", "err", err)
-		s.errorPage(w, t.lang, http.StatusInternalServerError, codeInternal)
-		return
+		return nil, &undeliverable{http.StatusInternalServerError, codeInternal, reasonInternal}
 	}
 	rec, err := json.Marshal(artifactRecord{SP: t.sp.EntityID, Message: resp})
 	if err != nil {
 		log.Error("encoding the artifact record failed", "err", err)
-		s.errorPage(w, t.lang, http.StatusInternalServerError, codeInternal)
-		return
+		return nil, &undeliverable{http.StatusInternalServerError, codeInternal, reasonInternal}
 	}
 	lifetime := cfg.Lifetime
 	if lifetime <= 0 {
@@ -161,8 +178,7 @@ func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t a
 	}
 	if err := s.cfg.Store.PutRecord(ctx, artifactKey(art), rec, s.cfg.Now().Add(lifetime)); err != nil {
 		log.Error("storing the artifact failed", "err", err)
-		s.errorPage(w, t.lang, http.StatusServiceUnavailable, codeStoreDown)
-		return
+		return nil, &undeliverable{http.StatusServiceUnavailable, codeStoreDown, reasonStoreUnavailable}
 	}
 	sep := "?"
 	if strings.Contains(t.url, "?") {
@@ -173,12 +189,14 @@ func (s *Server) deliverResponse(ctx context.Context, w http.ResponseWriter, t a
 		loc += "&RelayState=" + url.QueryEscape(t.relayState)
 	}
 	log.Info("artifact issued", "lifetime", lifetime)
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Location", loc)
-	w.WriteHeader(http.StatusFound)
+	return func(w http.ResponseWriter) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Location", loc)
+		w.WriteHeader(http.StatusFound)
+	}, nil
 }
 
 // artifactKey is the store key of an artifact: its message handle (the

@@ -14,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/certs"
 	"github.com/samlbridge/samlbridge/internal/samltest"
 	"github.com/samlbridge/samlbridge/itsme"
@@ -55,6 +57,31 @@ func (fakeItsme) Exchange(context.Context, string, itsme.AuthRequest) (*itsme.Id
 	return &itsme.Identity{Issuer: "https://itsme.example", Subject: "subject-artifact-1", Claims: map[string]any{}}, nil
 }
 
+// lockedAudit keeps the audit events of a server on another goroutine.
+type lockedAudit struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (a *lockedAudit) Record(_ context.Context, e audit.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+}
+
+func (a *lockedAudit) all() []audit.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.events)
+}
+
+// failingPuts is a store that cannot store records.
+type failingPuts struct{ session.Store }
+
+func (failingPuts) PutRecord(context.Context, string, []byte, time.Time) error {
+	return fmt.Errorf("test: %w", session.ErrUnavailable)
+}
+
 // failingRecords is a store whose records are unreachable.
 type failingRecords struct{ session.Store }
 
@@ -73,6 +100,7 @@ type artifactWorld struct {
 	sp, other     *crewjam.ServiceProvider
 	artOnly       *crewjam.ServiceProvider
 	store         session.Store
+	audit         lockedAudit
 	mu            sync.Mutex
 	now           time.Time
 	logs          bytes.Buffer
@@ -171,6 +199,7 @@ func newArtifactWorld(t *testing.T, enabled bool, store session.Store) *artifact
 		IDPMetadata:    idpMD,
 		Upstream:       fakeItsme{},
 		Store:          w.store,
+		Audit:          &w.audit,
 		PairwiseSecret: bytes.Repeat([]byte{9}, 32),
 		Now:            w.clock,
 		Logger:         slog.New(slog.NewTextHandler(lockedWriter{&w.logMu, &w.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -555,6 +584,25 @@ func TestArtifactBindingChoice(t *testing.T) {
 		r.Body.Close()
 		if r.StatusCode != http.StatusNotFound {
 			t.Errorf("resolution endpoint: status %d, want 404 with the binding off", r.StatusCode)
+		}
+	})
+	t.Run("artifact cannot be stored", func(t *testing.T) {
+		// The Response cannot reach the SP: the user gets the local
+		// page, and the audit says so instead of "success".
+		w := newArtifactWorld(t, true, failingPuts{memory.New(0)})
+		resp, _ := w.login(t, w.sp, crewjam.HTTPArtifactBinding, "rs", nil)
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Location") != "" || !bytes.Contains(body, []byte(`data-code="`+codeStoreDown+`"`)) {
+			t.Errorf("status %d, Location %q; want the store-down page", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		var last audit.Event
+		for _, e := range w.audit.all() {
+			if e.Stage == audit.StageCallback {
+				last = e
+			}
+		}
+		if last.Outcome != audit.Rejected || last.Reason != reasonStoreUnavailable || last.SP != w.sp.EntityID {
+			t.Errorf("the callback's audit event is %+v; want rejected, %s", last, reasonStoreUnavailable)
 		}
 	})
 	t.Run("store down", func(t *testing.T) {

@@ -21,6 +21,7 @@ const (
 	reasonSPGone           = "sp_gone"
 	reasonRateLimited      = "rate_limited"
 	reasonInternal         = "internal_error"
+	reasonArtifactOff      = "artifact_binding_off"
 )
 
 // requestReasons names each AuthnRequest rejection in audit events.

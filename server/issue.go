@@ -22,9 +22,10 @@ type grant struct {
 }
 
 // issue answers a successful login: it builds the signed (and, when the SP
-// has an encryption key, encrypted) Response, records the audit event,
-// adds the SP to the bridge's SSO session when sessions are on, and
-// delivers the Response to the metadata-validated ACS.
+// has an encryption key, encrypted) Response, readies its delivery to the
+// metadata-validated ACS, and only when it can be delivered records the
+// audit event, adds the SP to the bridge's SSO session when sessions are
+// on, and delivers it.
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, stage audit.Stage, g grant, sid string, sess *ssoSession, log *slog.Logger) {
 	ctx := r.Context()
 	sp, id := g.to.sp, g.id
@@ -40,6 +41,15 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, stage audit.Stage
 	if classRef == "" {
 		classRef = s.cfg.AuthnContexts.Default
 	}
+	// Whatever can stop the Response reaching the SP is done first, so
+	// that neither the audit nor the SSO session records a login the SP
+	// never got.
+	send, fail := s.prepareDelivery(ctx, g.to, a.Response, log)
+	if fail != nil {
+		s.record(ctx, audit.Event{Stage: stage, Outcome: audit.Rejected, Reason: fail.reason, SP: sp.EntityID, RequestID: g.requestID})
+		s.errorPage(w, g.to.lang, fail.status, fail.code)
+		return
+	}
 	if s.cfg.SSOSession.Enabled {
 		s.saveSSOSession(w, r, sid, sess, g, participant{
 			SP: sp.EntityID, NameID: a.NameID, NameIDFormat: a.NameIDFormat,
@@ -49,7 +59,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, stage audit.Stage
 	log.Info("login completed", "upstream", id, "released", a.Released, "encrypted", a.Encrypted, "from_session", stage != audit.StageCallback)
 	s.record(ctx, audit.Event{Stage: stage, Outcome: audit.Success, Reason: reasonOK, SP: sp.EntityID, RequestID: g.requestID,
 		Subject: audit.Pseudonym(s.auditKey, id.Issuer, id.Subject), Attributes: a.Released, AuthnContext: classRef, Encrypted: a.Encrypted})
-	s.deliverResponse(ctx, w, g.to, a.Response, log)
+	send(w)
 }
 
 // responder is the Responder of the server's configuration.
