@@ -5,10 +5,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"sync/atomic"
 
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/saml"
 )
+
+// auditedKey is the context key of a request's *atomic.Bool, set once an
+// audit event has been recorded for it.
+type auditedKey struct{}
 
 // Reasons of audit events that are not SAML statuses or request errors.
 const (
@@ -63,6 +68,9 @@ func auditKey(pairwiseSecret []byte) []byte {
 // record completes e (time, truncated request ID) and sends it to the
 // configured sink.
 func (s *Server) record(ctx context.Context, e audit.Event) {
+	if done, ok := ctx.Value(auditedKey{}).(*atomic.Bool); ok {
+		done.Store(true)
+	}
 	e.Time = s.cfg.Now()
 	e.RequestID = truncate(e.RequestID, 64)
 	s.cfg.Audit.Record(ctx, e)

@@ -457,4 +457,38 @@ func TestPanicRecovered(t *testing.T) {
 			t.Errorf("the log lacks %q:\n%s", want, logs)
 		}
 	}
+	// The attempt is audited (and so counted) as ended by an internal
+	// error; a panic elsewhere is not a login attempt.
+	if n := len(b.audit.events); n != 1 || b.audit.events[0].Stage != audit.StageCallback ||
+		b.audit.events[0].Outcome != audit.Rejected || b.audit.events[0].Reason != reasonInternal {
+		t.Errorf("audit events %+v; want one rejected callback with reason %s", b.audit.events, reasonInternal)
+	}
+}
+
+// panicAfterRecord keeps each event, and panics after the first.
+type panicAfterRecord struct {
+	log      *auditLog
+	panicked bool
+}
+
+func (p *panicAfterRecord) Record(ctx context.Context, e audit.Event) {
+	p.log.Record(ctx, e)
+	if !p.panicked {
+		p.panicked = true
+		panic("test: panic after the audit event")
+	}
+}
+
+// TestPanicAfterAuditEvent: a request that had recorded its audit event
+// before panicking gets no second one.
+func TestPanicAfterAuditEvent(t *testing.T) {
+	b := newHygieneBridge(t, "https://idp.example", nil)
+	b.srv.cfg.Audit = &panicAfterRecord{log: b.audit}
+	rec := b.do(http.MethodGet, PathCallback+"?state=unknown-state&code=c", "192.0.2.1:4000")
+	if rec.Code != http.StatusBadRequest && rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if n := len(b.audit.events); n != 1 || b.audit.events[0].Reason != reasonUnknownState {
+		t.Errorf("audit events %+v; want only the unknown_state one", b.audit.events)
+	}
 }

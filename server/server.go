@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -209,17 +210,32 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// panicStages are the audit stages of the endpoints that end login and
+// logout attempts.
+var panicStages = map[string]audit.Stage{
+	PathSSO: audit.StageSSO, PathCallback: audit.StageCallback,
+	PathUnsolicited: audit.StageUnsolicited, PathSLO: audit.StageLogout,
+}
+
 // ServeHTTP implements http.Handler. It sets the security headers on
 // every response, and recovers from panics so a bug never takes the
 // process down, answering with a generic error page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.setDefaultHeaders(w.Header())
 	r = s.withRequestID(w, r)
+	audited := new(atomic.Bool)
+	r = r.WithContext(context.WithValue(r.Context(), auditedKey{}, audited))
 	defer func() {
 		if v := recover(); v != nil {
 			// The stack names functions and lines; its argument words
 			// are raw machine words, never the strings they point to.
 			s.logger(r.Context()).Error("panic while handling request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			// The attempt ends here: one audit event, as for every other
+			// ending, so that it is counted where logins are counted,
+			// unless the request had recorded its event already.
+			if stage, ok := panicStages[r.URL.Path]; ok && !audited.Load() {
+				s.record(r.Context(), audit.Event{Stage: stage, Outcome: audit.Rejected, Reason: reasonInternal})
+			}
 			s.errorPage(w, pageLang(r), http.StatusInternalServerError, codeInternal)
 		}
 	}()
