@@ -125,25 +125,17 @@ func TestSSOSessionConcurrentLogins(t *testing.T) {
 // getPage gets u with client, following redirects, and returns the final
 // page's body; safe to call from any goroutine.
 func getPage(client *http.Client, u string) (string, error) {
-	resp, err := client.Get(u)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s answered %d: %.300s", resp.Request.URL, resp.StatusCode, body)
-	}
-	return string(body), nil
+	return bodyOf(client.Get(u))
 }
 
 // postForm submits a form with client, following redirects, and returns
 // the final page's body; safe to call from any goroutine.
 func postForm(client *http.Client, action string, vals url.Values) (string, error) {
-	resp, err := client.PostForm(action, vals)
+	return bodyOf(client.PostForm(action, vals))
+}
+
+// bodyOf reads the body of a 200 answer.
+func bodyOf(resp *http.Response, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}

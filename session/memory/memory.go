@@ -121,23 +121,8 @@ type record struct {
 }
 
 // PutRecord implements session.Store.
-func (s *Store) PutRecord(_ context.Context, key string, value []byte, expires time.Time) error {
-	if key == "" {
-		return fmt.Errorf("memory: empty record key: %w", session.ErrNotFound)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return fmt.Errorf("memory: closed: %w", session.ErrUnavailable)
-	}
-	if _, ok := s.records[key]; !ok && len(s.records) >= s.maxEntries {
-		s.sweepLocked(time.Now())
-		if len(s.records) >= s.maxEntries {
-			return fmt.Errorf("memory: %d records: %w", len(s.records), session.ErrUnavailable)
-		}
-	}
-	s.records[key] = record{value: append([]byte(nil), value...), expires: expires}
-	return nil
+func (s *Store) PutRecord(ctx context.Context, key string, value []byte, expires time.Time) error {
+	return s.UpdateRecord(ctx, key, time.Time{}, func([]byte) ([]byte, time.Time, error) { return value, expires, nil })
 }
 
 // GetRecord implements session.Store.

@@ -208,30 +208,25 @@ func (s *Store) Put(ctx context.Context, tx session.Transaction) error {
 
 // Take implements session.Store with GETDEL (Redis ≥ 6.2).
 func (s *Store) Take(ctx context.Context, state string, now time.Time) (session.Transaction, error) {
-	key := s.key("tx", state)
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	raw, err := s.client.GetDel(ctx, key).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return session.Transaction{}, session.ErrNotFound
-	}
-	if err != nil {
-		return session.Transaction{}, unavailable("take", err)
-	}
-	return s.openTx(key, raw, now)
+	return s.readTx(ctx, state, now, "take", s.client.GetDel)
 }
 
 // Get implements session.Store with GET.
 func (s *Store) Get(ctx context.Context, state string, now time.Time) (session.Transaction, error) {
+	return s.readTx(ctx, state, now, "get", s.client.Get)
+}
+
+// readTx reads state's transaction with cmd (GET or GETDEL) and opens it.
+func (s *Store) readTx(ctx context.Context, state string, now time.Time, op string, cmd func(context.Context, string) *goredis.StringCmd) (session.Transaction, error) {
 	key := s.key("tx", state)
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	raw, err := s.client.Get(ctx, key).Bytes()
+	raw, err := cmd(ctx, key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return session.Transaction{}, session.ErrNotFound
 	}
 	if err != nil {
-		return session.Transaction{}, unavailable("get", err)
+		return session.Transaction{}, unavailable(op, err)
 	}
 	return s.openTx(key, raw, now)
 }
