@@ -55,7 +55,7 @@ func checkConfig(ctx context.Context, path string, now time.Time, timeout time.D
 		return checkReport{problems: problems}
 	}
 	audit := &remoteAudit{}
-	r, v := c.resolve(now, audit)
+	r, v := c.resolve(now, func() time.Time { return now }, audit)
 	for i, src := range r.Sources {
 		fctx, cancel := context.WithTimeout(ctx, timeout)
 		err := src.Refresh(fctx)

@@ -760,11 +760,23 @@ type Resolved struct {
 // starts warning about it.
 const certWarningWindow = 30 * 24 * time.Hour
 
-// Resolve validates c and loads everything it refers to. It reports every
-// problem at once (errors.Join of Problem), each naming the key path and,
-// where the file has it, its line.
+// Resolve validates c and loads everything it refers to, as the bridge
+// would at now: remote metadata sources judge validUntil and expiry by
+// now, not by the running clock (for the tools and their --now). It
+// reports every problem at once (errors.Join of Problem), each naming the
+// key path and, where the file has it, its line.
 func (c *Config) Resolve(now time.Time) (*Resolved, error) {
-	r, v := c.resolve(now, nil)
+	return c.resolveReported(now, func() time.Time { return now })
+}
+
+// ResolveLive is Resolve for a running bridge: now is the current time,
+// and remote metadata sources follow the real clock as they refresh.
+func (c *Config) ResolveLive() (*Resolved, error) {
+	return c.resolveReported(time.Now(), nil)
+}
+
+func (c *Config) resolveReported(now time.Time, clock func() time.Time) (*Resolved, error) {
+	r, v := c.resolve(now, clock, nil)
 	if len(v.errs) > 0 {
 		return nil, joinProblems(v.errs)
 	}
@@ -875,7 +887,9 @@ func (a *remoteAudit) note(path string, sp *metadata.ServiceProvider, err error,
 // resolve is Resolve, returning what it could build and every problem and
 // warning. audit, when not nil, collects what fetching metadata URLs
 // later reveals.
-func (c *Config) resolve(now time.Time, audit *remoteAudit) (*Resolved, *validation) {
+// resolve is Resolve's work; clock is the remote metadata sources' clock
+// (nil: the real one), and audit, when set, collects check's report.
+func (c *Config) resolve(now time.Time, clock func() time.Time, audit *remoteAudit) (*Resolved, *validation) {
 	v := &validation{lines: c.lines}
 	if audit != nil {
 		audit.v = v
@@ -909,7 +923,7 @@ func (c *Config) resolve(now time.Time, audit *remoteAudit) (*Resolved, *validat
 		r.Secret = secret
 	}
 	c.resolveSession(r, v)
-	c.resolveSPs(r, v, now, audit)
+	c.resolveSPs(r, v, now, clock, audit)
 	c.checkServices(v)
 	if ac := c.AuthnContexts; ac != nil {
 		t := authncontext.Table{Default: ac.Default}
@@ -1140,7 +1154,7 @@ func urlHasPassword(raw string) bool {
 
 // resolveSPs loads the service providers of every entry and applies each
 // entry's policy to them.
-func (c *Config) resolveSPs(r *Resolved, v *validation, now time.Time, audit *remoteAudit) {
+func (c *Config) resolveSPs(r *Resolved, v *validation, now time.Time, clock func() time.Time, audit *remoteAudit) {
 	if len(c.ServiceProviders) == 0 {
 		v.add("service_providers", "none configured (give at least one, with metadata_file, metadata_url or mdq_url)")
 	}
@@ -1166,7 +1180,7 @@ func (c *Config) resolveSPs(r *Resolved, v *validation, now time.Time, audit *re
 			continue
 		}
 		if spc.MetadataFile == "" {
-			c.remoteSP(r, spc, where, policy, v, now, audit)
+			c.remoteSP(r, spc, where, policy, v, now, clock, audit)
 			continue
 		}
 		where += ".metadata_file"
@@ -1341,7 +1355,7 @@ func (spc SPConfig) policy(where string, known map[string]bool, v *validation) f
 }
 
 // remoteSP sets up a metadata URL or the MDQ service of spc.
-func (c *Config) remoteSP(r *Resolved, spc SPConfig, where string, policy remote.Policy, v *validation, now time.Time, audit *remoteAudit) {
+func (c *Config) remoteSP(r *Resolved, spc SPConfig, where string, policy remote.Policy, v *validation, now time.Time, clock func() time.Time, audit *remoteAudit) {
 	trust := remote.Trust{AllowUnsigned: spc.MetadataAllowUnsigned, RequireValidUntil: spc.MetadataRequireValidUntil, AllowInsecureACS: spc.AllowInsecureACS}
 	for j, f := range spc.MetadataSigningCertFiles {
 		cert, err := readCertificate(c.path(f))
@@ -1367,7 +1381,7 @@ func (c *Config) remoteSP(r *Resolved, spc SPConfig, where string, policy remote
 		}
 		// check (audit set) reads the cached copy but writes nothing.
 		src, err := remote.NewSource(remote.SourceConfig{URL: spc.MetadataURL, Trust: trust, CacheFile: c.path(spc.MetadataCacheFile),
-			CacheReadOnly: audit != nil, Refresh: spc.MetadataRefresh, Policy: policy, Logger: log})
+			CacheReadOnly: audit != nil, Refresh: spc.MetadataRefresh, Policy: policy, Logger: log, Now: clock})
 		if err != nil {
 			v.add(where, "%w", err)
 			return
@@ -1380,7 +1394,7 @@ func (c *Config) remoteSP(r *Resolved, spc SPConfig, where string, policy remote
 		v.add(where+".mdq_url", "only one Metadata Query service may be configured")
 		return
 	}
-	mdq, err := remote.NewMDQ(remote.MDQConfig{BaseURL: spc.MDQURL, Trust: trust, Policy: policy})
+	mdq, err := remote.NewMDQ(remote.MDQConfig{BaseURL: spc.MDQURL, Trust: trust, Policy: policy, Now: clock})
 	if err != nil {
 		v.add(where+".mdq_url", "%w", err)
 		return

@@ -209,7 +209,7 @@ func loadPath(path string) (*Config, *Resolved, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := cfg.Resolve(time.Now())
+	r, err := cfg.ResolveLive()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s has problems:\n%s", path, indent(err.Error()))
 	}

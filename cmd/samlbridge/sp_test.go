@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // serveMetadata serves body at /md on loopback, or status 500 when body
@@ -74,6 +75,25 @@ func TestSPList(t *testing.T) {
 		}
 		if !strings.Contains(out, "https://sp.example/") {
 			t.Errorf("the SPs that loaded are not listed:\n%s", out)
+		}
+	})
+	t.Run("metadata URL judged at the tool's now", func(t *testing.T) {
+		// Valid by the real clock, expired at the tool's now: the tool
+		// must see it as the bridge would at that time.
+		validUntil := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+		md := strings.Replace(spMetadataXML(t, "https://later.example/", "https://later.example/acs", false),
+			"<md:EntityDescriptor ", `<md:EntityDescriptor validUntil="`+validUntil.Format(time.RFC3339)+`" `, 1)
+		u := serveMetadata(t, md)
+		dir := t.TempDir()
+		p := writeToolConfig(t, dir, `  - {metadata_url: "`+u+`", metadata_allow_unsigned: true}
+`, files)
+		later := toolEnv{Now: func() time.Time { return validUntil.Add(24 * time.Hour) }, Stdin: strings.NewReader("")}
+		code, out, stderr := runTool(t, runSPList, later, "--config", p)
+		if code != 1 || strings.Contains(out, "https://later.example/") {
+			t.Fatalf("exit %d, listed:\n%s%s\nwant the expired SP refused", code, out, stderr)
+		}
+		if !strings.Contains(stderr, "service_providers[0].metadata_url") || !strings.Contains(stderr, "validUntil") {
+			t.Errorf("stderr does not say the metadata expired:\n%s", stderr)
 		}
 	})
 	t.Run("failing file", func(t *testing.T) {
