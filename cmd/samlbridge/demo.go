@@ -14,6 +14,7 @@ import (
 
 	"github.com/samlbridge/samlbridge/demo"
 	"github.com/samlbridge/samlbridge/metrics"
+	"github.com/samlbridge/samlbridge/server"
 )
 
 type multiFlag []string
@@ -29,11 +30,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	var spFiles multiFlag
 	fs.Var(&spFiles, "sp-metadata", "SP metadata XML file to register (repeatable)")
+	ssoSession := fs.Duration("sso-session", 0, "turn on the bridge's SSO session with this lifetime (e.g. 1h): one itsme confirmation then serves later logins from the same browser, and Single Logout ends it (default off, as in production)")
+	artifact := fs.Bool("artifact", false, "turn on the HTTP-Artifact binding and the SOAP ArtifactResolve endpoint, for SPs that ask for it (default off, as in production)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if *ssoSession < 0 {
+		return usageError{fmt.Errorf("--sso-session %s: want a positive lifetime, such as 1h", *ssoSession)}
 	}
 	log, err := newLogger(stderr, *logLevel, "text")
 	if err != nil {
@@ -52,7 +58,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
 	base := "http://" + ln.Addr().String()
-	stack, err := demo.New(ctx, demo.Options{BaseURL: base, StateDir: *stateDir, ExtraSPMetadata: extra, Logger: log, Metrics: metrics.New()})
+	stack, err := demo.New(ctx, demo.Options{BaseURL: base, StateDir: *stateDir, ExtraSPMetadata: extra, Logger: log, Metrics: metrics.New(),
+		SSOSession: server.SSOSession{Enabled: *ssoSession > 0, Lifetime: *ssoSession},
+		Artifact:   server.ArtifactBinding{Enabled: *artifact}})
 	if err != nil {
 		_ = ln.Close()
 		return err
