@@ -44,6 +44,28 @@ type login struct {
 	lang i18n.Lang
 }
 
+// CheckScoping returns the status the bridge answers a request's Scoping
+// with (saml-core §3.4.1.2, §3.4.1.5.1), or nil when it can be served.
+// The bridge never authenticates anyone itself: every login is proxied to
+// itsme, so ProxyCount="0" cannot be honoured, and an IDPList must name
+// the bridge (idpEntityID) or itsme (upstreamIssuer, when known). The
+// mint tool applies the same rule to captured requests.
+func CheckScoping(sc *saml.Scoping, idpEntityID, upstreamIssuer string) *saml.StatusError {
+	if sc == nil {
+		return nil
+	}
+	if sc.ProxyCount != nil && *sc.ProxyCount == 0 {
+		return &saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusProxyCountExceeded,
+			Message: "The identity provider authenticates users through itsme and may not proxy this request."}
+	}
+	if len(sc.IDPEntries) > 0 && !slices.Contains(sc.IDPEntries, idpEntityID) &&
+		(upstreamIssuer == "" || !slices.Contains(sc.IDPEntries, upstreamIssuer)) {
+		return &saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoSupportedIDP,
+			Message: "None of the identity providers in the request's IDPList is available here."}
+	}
+	return nil
+}
+
 // serveLogin decides how to answer l (steps 2–4 of the flow, see doc.go):
 // every check that can fail is done before anything is stored or sent to
 // itsme; then the bridge's SSO session serves it when it can, else the
@@ -58,22 +80,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 	target := acsTarget{sp: sp, url: l.acs.Location, binding: l.acs.Binding, relayState: l.relayState, hasRelayState: l.hasRelayState, lang: lang}
 	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, l.stage, target, l.requestID, se) }
 
-	// Scoping (saml-core §3.4.1.2, §3.4.1.5.1). The bridge never
-	// authenticates anyone itself: every login is proxied to itsme, so
-	// ProxyCount="0" cannot be honoured, and an IDPList must name itsme
-	// or the bridge.
-	if sc := l.scoping; sc != nil {
-		if sc.ProxyCount != nil && *sc.ProxyCount == 0 {
-			answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusProxyCountExceeded,
-				Message: "The identity provider authenticates users through itsme and may not proxy this request."})
-			return
-		}
-		if len(sc.IDPEntries) > 0 && !slices.Contains(sc.IDPEntries, s.cfg.IDP.EntityID) &&
-			(s.cfg.UpstreamIssuer == "" || !slices.Contains(sc.IDPEntries, s.cfg.UpstreamIssuer)) {
-			answer(&saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusNoSupportedIDP,
-				Message: "None of the identity providers in the request's IDPList is available here."})
-			return
-		}
+	if se := CheckScoping(l.scoping, s.cfg.IDP.EntityID, s.cfg.UpstreamIssuer); se != nil {
+		answer(se)
+		return
 	}
 
 	var index *int

@@ -304,6 +304,13 @@ func mint(ctx context.Context, o *mintOptions, rnd io.Reader) (*minted, error) {
 		if o.sp != "" && o.sp != sp.EntityID {
 			return nil, fmt.Errorf("--request was sent by %q, not by --sp %q", sp.EntityID, o.sp)
 		}
+		// What the bridge refuses before any login, mint refuses too.
+		if se := server.CheckScoping(req.Scoping, env.base+server.PathMetadata, env.upstreamIssuer); se != nil {
+			return nil, fmt.Errorf("--request: the bridge would answer with status %s: %s", se.Code(), se.Message)
+		}
+		if p := req.Request.IsPassive; p != nil && *p {
+			return nil, errors.New("--request has IsPassive=\"true\": the bridge answers it from its SSO session when one proves what it asks, and with status Responder/NoPassive otherwise, never after a fresh itsme login, which is what mint makes; capture a request without IsPassive")
+		}
 		if v := req.Request.AttributeConsumingServiceIndex; v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 65535 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,10 +11,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beevik/etree"
+	crewjam "github.com/crewjam/saml"
+
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/demo"
 	"github.com/samlbridge/samlbridge/internal/htmlform"
+	"github.com/samlbridge/samlbridge/internal/samltest"
 	"github.com/samlbridge/samlbridge/saml"
+	"github.com/samlbridge/samlbridge/server"
 )
 
 // demoState is a demo stack built over a fresh state directory (so that
@@ -276,6 +282,82 @@ func TestMintRefuses(t *testing.T) {
 	code := run(context.Background(), []string{"mint", "--state-dir", d.dir, "--base-url", d.base, "--sp-metadata", noEnc, "--encrypt"}, &out, &errOut)
 	if code == 0 || !strings.Contains(errOut.String(), "no encryption key") {
 		t.Errorf("--encrypt for an SP without a key: %d %q", code, errOut.String())
+	}
+}
+
+// TestMintRefusesWhatTheBridgeRefuses: a captured request the bridge
+// would not answer with a fresh itsme login is refused with the status
+// the bridge would send: a passive one (only an SSO session can serve
+// it), and a Scoping the bridge cannot honour (server.CheckScoping, the
+// bridge's own rule). The same request without them is minted.
+func TestMintRefusesWhatTheBridgeRefuses(t *testing.T) {
+	d := newDemoState(t)
+	write := func(t *testing.T, u string) string {
+		f := filepath.Join(t.TempDir(), "authnrequest.url")
+		if err := os.WriteFile(f, []byte(u+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	passive, err := d.stack.SP.LoginURLWith(demo.IndexAuthentication, "", func(r *crewjam.AuthnRequest) {
+		yes := true
+		r.IsPassive = &yes
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoped := func(t *testing.T, scoping string) string {
+		req, err := d.stack.SP.SAML.MakeAuthenticationRequest(d.base+server.PathSSO, crewjam.HTTPRedirectBinding, crewjam.HTTPPostBinding)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := etree.NewDocument()
+		doc.SetRoot(req.Element())
+		if scoping != "" {
+			sc, err := samltest.ParseElement([]byte(scoping))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc.Root().AddChild(sc)
+		}
+		raw, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := samltest.RedirectQuery(raw, "", d.stack.SP.SAML.Key.(*rsa.PrivateKey), samltest.RSASHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.base + server.PathSSO + "?" + q
+	}
+	const ns = `xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"`
+	tests := []struct {
+		name, url, want string
+	}{
+		{"passive", passive, "IsPassive"},
+		{"ProxyCount 0", scoped(t, `<samlp:Scoping `+ns+` ProxyCount="0"/>`), "Responder/ProxyCountExceeded"},
+		{"IDPList without the bridge", scoped(t, `<samlp:Scoping `+ns+`><samlp:IDPList><samlp:IDPEntry ProviderID="https://other-idp.example/"/></samlp:IDPList></samlp:Scoping>`), "Responder/NoSupportedIDP"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := d.mint(t, "--request", write(t, tc.url))
+			if code == 0 || out != "" {
+				t.Fatalf("mint succeeded (%d), wrote %d bytes", code, len(out))
+			}
+			if !strings.Contains(errOut, tc.want) {
+				t.Errorf("error %q does not say %q", errOut, tc.want)
+			}
+		})
+	}
+	// The bridge's own entity ID in the IDPList, and a plain request, are
+	// served.
+	for _, u := range []string{
+		scoped(t, `<samlp:Scoping `+ns+`><samlp:IDPList><samlp:IDPEntry ProviderID="`+d.base+server.PathMetadata+`"/></samlp:IDPList></samlp:Scoping>`),
+		scoped(t, ""),
+	} {
+		if out, errOut, code := d.mint(t, "--request", write(t, u)); code != 0 || out == "" {
+			t.Errorf("mint refused a request the bridge serves (%d): %s", code, errOut)
+		}
 	}
 }
 
