@@ -109,7 +109,8 @@ func (s *Server) startLogout(w http.ResponseWriter, r *http.Request, msg *saml.L
 	}
 	// The session is taken, not deleted: a login that finished since it
 	// was read above is then in it, and its SP is logged out too.
-	raw, err := s.cfg.Store.TakeRecord(ctx, ssoRecordPrefix+sid, s.cfg.Now())
+	now := s.cfg.Now()
+	raw, err := s.cfg.Store.TakeRecord(ctx, ssoRecordPrefix+sid, now)
 	switch {
 	case errors.Is(err, session.ErrNotFound):
 		// Ended meanwhile (another logout, or expiry): the participants
@@ -120,9 +121,8 @@ func (s *Server) startLogout(w http.ResponseWriter, r *http.Request, msg *saml.L
 		s.answerLogout(w, r, chain, &saml.StatusError{Status: saml.StatusResponder, Message: "The identity provider could not end the session."}, log)
 		return
 	default:
-		var taken ssoSession
-		if json.Unmarshal(raw, &taken) == nil && taken.Issuer == ss.Issuer && taken.Subject == ss.Subject {
-			ss = &taken
+		if taken := parseSSOSession(raw, now); taken.belongsTo(ss.Issuer, ss.Subject) {
+			ss = taken
 		}
 	}
 	s.setSSOCookie(w, "", -1)

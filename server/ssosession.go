@@ -116,11 +116,27 @@ func (s *Server) loadSSOSession(r *http.Request, now time.Time) (*ssoSession, st
 		}
 		return nil, ""
 	}
-	var ss ssoSession
-	if err := json.Unmarshal(raw, &ss); err != nil || !now.Before(ss.Expires) {
+	ss := parseSSOSession(raw, now)
+	if ss == nil {
 		return nil, ""
 	}
-	return &ss, c.Value
+	return ss, c.Value
+}
+
+// parseSSOSession decodes a stored session; nil when raw is not one or it
+// has expired at now.
+func parseSSOSession(raw []byte, now time.Time) *ssoSession {
+	var ss ssoSession
+	if raw == nil || json.Unmarshal(raw, &ss) != nil || !now.Before(ss.Expires) {
+		return nil
+	}
+	return &ss
+}
+
+// belongsTo reports whether ss is a session of issuer's user subject;
+// false for nil.
+func (ss *ssoSession) belongsTo(issuer, subject string) bool {
+	return ss != nil && ss.Issuer == issuer && ss.Subject == subject
 }
 
 // saveSSOSession adds p to the browser's session, or starts one. A
@@ -133,20 +149,19 @@ func (s *Server) saveSSOSession(w http.ResponseWriter, r *http.Request, sid stri
 	now := s.cfg.Now()
 	id := g.id
 	names := planNames(g.attributes, g.nameIDFormat)
-	if ss != nil && ss.Issuer == id.Issuer && ss.Subject == id.Subject {
+	if ss.belongsTo(id.Issuer, id.Subject) {
 		var saved *ssoSession
 		err := s.cfg.Store.UpdateRecord(r.Context(), ssoRecordPrefix+sid, now, func(cur []byte) ([]byte, time.Time, error) {
-			var live ssoSession
-			if cur == nil || json.Unmarshal(cur, &live) != nil || !now.Before(live.Expires) ||
-				live.Issuer != id.Issuer || live.Subject != id.Subject {
+			live := parseSSOSession(cur, now)
+			if !live.belongsTo(id.Issuer, id.Subject) {
 				return nil, time.Time{}, errSessionGone
 			}
 			live.add(id, names, p)
-			raw, err := json.Marshal(&live)
+			raw, err := json.Marshal(live)
 			if err != nil {
 				return nil, time.Time{}, fmt.Errorf("encoding the SSO session: %w", err)
 			}
-			saved = &live
+			saved = live
 			return raw, live.Expires, nil
 		})
 		switch {
