@@ -43,20 +43,21 @@ func (ids *requestIDs) next() string {
 }
 
 // withRequestID gives the request an ID, echoed in the X-Request-Id
-// response header and attached to every log line of the request. When
+// response header, and returns the request's context with a logger that
+// attaches it to every log line of the request. When
 // the peer is a trusted proxy, the X-Request-Id it sent (nginx's
 // $request_id, Envoy's UUID, ...) is attached too, as proxy_request_id,
 // so that its access log and the bridge's can be joined. The bridge's own
 // ID stays the one it answers with: a proxy's ID is not known to be
 // unique, and a client's is never believed.
-func (s *Server) withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
+func (s *Server) withRequestID(w http.ResponseWriter, r *http.Request) context.Context {
 	id := s.ids.next()
 	w.Header().Set("X-Request-Id", id)
 	log := s.log.With("http_request_id", id)
 	if v := r.Header.Values("X-Request-Id"); len(v) == 1 && validProxyRequestID(v[0]) && inPrefixes(parseHostAddr(r.RemoteAddr), s.proxies) {
 		log = log.With("proxy_request_id", v[0])
 	}
-	return r.WithContext(context.WithValue(r.Context(), loggerKey{}, log))
+	return context.WithValue(r.Context(), loggerKey{}, log)
 }
 
 // maxProxyRequestID bounds a proxy's request ID (a UUID is 36 characters,

@@ -222,9 +222,8 @@ var panicStages = map[string]audit.Stage{
 // process down, answering with a generic error page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.setDefaultHeaders(w.Header())
-	r = s.withRequestID(w, r)
 	audited := new(atomic.Bool)
-	r = r.WithContext(context.WithValue(r.Context(), auditedKey{}, audited))
+	r = r.WithContext(context.WithValue(s.withRequestID(w, r), auditedKey{}, audited))
 	defer func() {
 		if v := recover(); v != nil {
 			// The stack names functions and lines; its argument words
