@@ -775,6 +775,7 @@ func (c *Config) ResolveLive() (*Resolved, error) {
 	return c.resolveReported(time.Now(), nil)
 }
 
+// resolveReported is resolve with its problems joined into one error.
 func (c *Config) resolveReported(now time.Time, clock func() time.Time) (*Resolved, error) {
 	r, v := c.resolve(now, clock, nil)
 	if len(v.errs) > 0 {
@@ -885,10 +886,9 @@ func (a *remoteAudit) note(path string, sp *metadata.ServiceProvider, err error,
 }
 
 // resolve is Resolve, returning what it could build and every problem and
-// warning. audit, when not nil, collects what fetching metadata URLs
-// later reveals.
-// resolve is Resolve's work; clock is the remote metadata sources' clock
-// (nil: the real one), and audit, when set, collects check's report.
+// warning. clock is the remote metadata sources' clock (nil: the real
+// one). audit, when not nil, collects what fetching metadata URLs later
+// reveals, for check's report.
 func (c *Config) resolve(now time.Time, clock func() time.Time, audit *remoteAudit) (*Resolved, *validation) {
 	v := &validation{lines: c.lines}
 	if audit != nil {
