@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -465,6 +466,46 @@ func TestKeyRotation(t *testing.T) {
 	}
 	if got := op.jwksFetches.Load() - before; got != 1 {
 		t.Errorf("JWKS fetches after rotation = %d, want 1", got)
+	}
+}
+
+// TestConcurrentMissesShareOneRefetch: after itsme rotates its signing
+// key, the ID token and the userinfo (checked side by side) both miss the
+// new kid at once. One refetches the JWK Set; the other, which waited for
+// that fetch, must find the key in it instead of failing because the
+// cooldown kept it from fetching again.
+func TestConcurrentMissesShareOneRefetch(t *testing.T) {
+	op, c, _ := setup(t, nil)
+	ctx := context.Background()
+	if err := c.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := op.jwksFetches.Load()
+	release := make(chan struct{})
+	var once sync.Once
+	op.set(func(op *fakeOP) {
+		op.jwksKeys[0] = jose.JSONWebKey{Key: &op.keys.opSig2.PublicKey, KeyID: kidOPSig2, Use: "sig", Algorithm: "RS256"}
+		op.jwksWait = func() { once.Do(func() { <-release }) } // hold the first fetch
+	})
+	errs := make(chan error, 2)
+	lookup := func() {
+		_, err := c.keys.signingKeys(ctx, kidOPSig2)
+		errs <- err
+	}
+	go lookup()
+	for op.jwksFetches.Load() == before { // the first miss is fetching
+		time.Sleep(time.Millisecond)
+	}
+	go lookup()
+	time.Sleep(100 * time.Millisecond) // the second miss waits for that fetch
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("signingKeys after a concurrent refetch: %v", err)
+		}
+	}
+	if got := op.jwksFetches.Load() - before; got != 1 {
+		t.Errorf("JWKS fetches = %d, want 1 for both misses", got)
 	}
 }
 

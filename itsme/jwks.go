@@ -60,10 +60,11 @@ func (k *keyCache) fetchLocked(ctx context.Context, uri string) error {
 }
 
 // refreshOnMiss refetches after an unknown kid unless another miss caused
-// a fetch within the cooldown. It reports whether it fetched.
-func (k *keyCache) refreshOnMiss(ctx context.Context) (bool, error) {
+// a fetch within the cooldown. Either way the caller looks again: a miss
+// that waited here for another's fetch finds the keys it brought.
+func (k *keyCache) refreshOnMiss(ctx context.Context) error {
 	if err := acquire(ctx, k.sem); err != nil {
-		return false, newError(StageJWKS, CodeUnavailable, err)
+		return newError(StageJWKS, CodeUnavailable, err)
 	}
 	defer func() { <-k.sem }()
 	now := k.c.cfg.Now()
@@ -75,9 +76,9 @@ func (k *keyCache) refreshOnMiss(ctx context.Context) (bool, error) {
 	}
 	k.mu.Unlock()
 	if !allowed {
-		return false, nil
+		return nil
 	}
-	return true, k.fetchLocked(ctx, uri)
+	return k.fetchLocked(ctx, uri)
 }
 
 // refreshIfStale refetches a set older than MetadataTTL, keeping the old
@@ -102,8 +103,7 @@ func (k *keyCache) signingKeys(ctx context.Context, kid string) ([]*rsa.PublicKe
 	if keys := k.lookupSig(kid); len(keys) > 0 {
 		return keys, nil
 	}
-	fetched, err := k.refreshOnMiss(ctx)
-	if err != nil {
+	if err := k.refreshOnMiss(ctx); err != nil {
 		k.mu.Lock()
 		have := k.haveFetch
 		k.mu.Unlock()
@@ -112,10 +112,8 @@ func (k *keyCache) signingKeys(ctx context.Context, kid string) ([]*rsa.PublicKe
 		}
 		k.c.log.Warn("itsme: JWK set refetch for an unknown kid failed", "err", err)
 	}
-	if fetched {
-		if keys := k.lookupSig(kid); len(keys) > 0 {
-			return keys, nil
-		}
+	if keys := k.lookupSig(kid); len(keys) > 0 {
+		return keys, nil
 	}
 	return nil, fmt.Errorf("%w (kid %.64q)", ErrUnknownKey, kid)
 }
@@ -140,13 +138,12 @@ func (k *keyCache) encryptionKey(ctx context.Context) (jose.JSONWebKey, error) {
 	enc := k.enc
 	k.mu.Unlock()
 	if len(enc) == 0 {
-		if fetched, err := k.refreshOnMiss(ctx); err != nil {
+		if err := k.refreshOnMiss(ctx); err != nil {
 			return jose.JSONWebKey{}, err
-		} else if fetched {
-			k.mu.Lock()
-			enc = k.enc
-			k.mu.Unlock()
 		}
+		k.mu.Lock()
+		enc = k.enc
+		k.mu.Unlock()
 	}
 	if len(enc) == 0 {
 		return jose.JSONWebKey{}, newError(StageJWKS, CodeProtocol, fmt.Errorf("%w: no use=enc RSA key with a kid", ErrJWKS))
