@@ -16,7 +16,7 @@ type Client struct {
 	log        *slog.Logger
 	keys       *keyCache
 	breaker    *breaker.Breaker
-	assertions *assertionStock
+	assertions *stock[string]
 
 	discoverSem chan struct{} // one discovery at a time
 	mu          sync.Mutex    // guards meta
@@ -30,7 +30,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c := &Client{cfg: cfg, log: cfg.Logger, discoverSem: make(chan struct{}, 1), assertions: &assertionStock{size: max(cfg.AssertionStock, 0)}}
+	c := &Client{cfg: cfg, log: cfg.Logger, discoverSem: make(chan struct{}, 1), assertions: newStock[string](cfg.AssertionStock, 1, maxStockedAssertionAge)}
 	c.keys = newKeyCache(c)
 	bc := cfg.Breaker
 	bc.Now = cfg.Now

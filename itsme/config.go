@@ -93,9 +93,10 @@ type Config struct {
 	Observer Observer
 	// AssertionStock is how many client assertions are kept signed ahead
 	// of need, so that a login's token request does not wait for an RSA
-	// signature: one is signed in the background for each one used, and
-	// none is used more than 20 s after it was signed. Zero means 4;
-	// negative keeps none.
+	// signature: while token requests come at least twice within 20 s,
+	// one is signed in the background for each one used, and none is used
+	// more than 20 s after it was signed. Zero means 4; negative keeps
+	// none.
 	AssertionStock int
 }
 
