@@ -17,6 +17,8 @@ type Client struct {
 	keys       *keyCache
 	breaker    *breaker.Breaker
 	assertions *stock[string]
+	// requestObjects holds request objects signed ahead, by kind.
+	requestObjects *stock[signedRequest]
 
 	discoverSem chan struct{} // one discovery at a time
 	mu          sync.Mutex    // guards meta
@@ -30,7 +32,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c := &Client{cfg: cfg, log: cfg.Logger, discoverSem: make(chan struct{}, 1), assertions: newStock[string](cfg.AssertionStock, 1, maxStockedAssertionAge)}
+	c := &Client{cfg: cfg, log: cfg.Logger, discoverSem: make(chan struct{}, 1), assertions: newStock[string](cfg.AssertionStock, 1, maxStockedAssertionAge),
+		requestObjects: newStock[signedRequest](cfg.RequestObjectStock, requestKinds, maxStockedRequestAge)}
 	c.keys = newKeyCache(c)
 	bc := cfg.Breaker
 	bc.Now = cfg.Now

@@ -102,38 +102,7 @@ func TestAuthCodeURL(t *testing.T) {
 				t.Error("the code verifier leaked into the URL")
 			}
 
-			ro := q.Get("request")
-			if encrypt {
-				jwe, err := jose.ParseEncryptedCompact(ro, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A128CBC_HS256})
-				if err != nil {
-					t.Fatalf("request object is not an RSA-OAEP-256/A128CBC-HS256 JWE: %v", err)
-				}
-				if jwe.Header.KeyID != kidOPEnc || jwe.Header.ExtraHeaders["cty"] != "JWT" {
-					t.Errorf("JWE header kid=%q cty=%v", jwe.Header.KeyID, jwe.Header.ExtraHeaders["cty"])
-				}
-				pt, err := jwe.Decrypt(op.keys.opEnc)
-				if err != nil {
-					t.Fatalf("decrypting request object: %v", err)
-				}
-				ro = string(pt)
-			} else if strings.Count(ro, ".") != 2 {
-				t.Fatalf("request object is not a compact JWS")
-			}
-			jws, err := jose.ParseSignedCompact(ro, []jose.SignatureAlgorithm{jose.RS256})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if kid := jws.Signatures[0].Header.KeyID; kid != op.keys.bridge.Sig.KeyID() {
-				t.Errorf("JWS kid = %q, want the bridge signing kid", kid)
-			}
-			payload, err := jws.Verify(&op.keys.bridge.Sig.Key.PublicKey)
-			if err != nil {
-				t.Fatalf("request object signature: %v", err)
-			}
-			var cl map[string]any
-			if err := json.Unmarshal(payload, &cl); err != nil {
-				t.Fatal(err)
-			}
+			cl := requestObjectOf(t, op, q.Get("request"), encrypt)
 			for k, v := range want {
 				if cl[k] != v {
 					t.Errorf("request object %s = %v, want %q", k, cl[k], v)
@@ -157,6 +126,45 @@ func TestAuthCodeURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+// requestObjectOf checks the request object ro of an authorization URL,
+// encrypted to the OP when encrypted, signed RS256 by the bridge, and
+// returns its claims.
+func requestObjectOf(t *testing.T, op *fakeOP, ro string, encrypted bool) map[string]any {
+	t.Helper()
+	if encrypted {
+		jwe, err := jose.ParseEncryptedCompact(ro, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A128CBC_HS256})
+		if err != nil {
+			t.Fatalf("request object is not an RSA-OAEP-256/A128CBC-HS256 JWE: %v", err)
+		}
+		if jwe.Header.KeyID != kidOPEnc || jwe.Header.ExtraHeaders["cty"] != "JWT" {
+			t.Errorf("JWE header kid=%q cty=%v", jwe.Header.KeyID, jwe.Header.ExtraHeaders["cty"])
+		}
+		pt, err := jwe.Decrypt(op.keys.opEnc)
+		if err != nil {
+			t.Fatalf("decrypting request object: %v", err)
+		}
+		ro = string(pt)
+	} else if strings.Count(ro, ".") != 2 {
+		t.Fatalf("request object is not a compact JWS")
+	}
+	jws, err := jose.ParseSignedCompact(ro, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := jws.Signatures[0].Header.KeyID; kid != op.keys.bridge.Sig.KeyID() {
+		t.Errorf("JWS kid = %q, want the bridge signing kid", kid)
+	}
+	payload, err := jws.Verify(&op.keys.bridge.Sig.Key.PublicKey)
+	if err != nil {
+		t.Fatalf("request object signature: %v", err)
+	}
+	var cl map[string]any
+	if err := json.Unmarshal(payload, &cl); err != nil {
+		t.Fatal(err)
+	}
+	return cl
 }
 
 func TestAuthCodeURLRejectsBadRequests(t *testing.T) {

@@ -24,6 +24,8 @@ const (
 	DefaultHTTPTimeout  = 10 * time.Second
 	// DefaultAssertionStock is the default of Config.AssertionStock.
 	DefaultAssertionStock = 4
+	// DefaultRequestObjectStock is the default of Config.RequestObjectStock.
+	DefaultRequestObjectStock = 4
 	// MaxTokenBytes caps the size of an ID token or userinfo JWT.
 	MaxTokenBytes = 256 << 10
 	// MaxIssuedAtAge is how old an ID token's iat may be.
@@ -98,6 +100,13 @@ type Config struct {
 	// more than 20 s after it was signed. Zero means 4; negative keeps
 	// none.
 	AssertionStock int
+	// RequestObjectStock is how many request objects, with their state,
+	// nonce and PKCE verifier, BeginAuth keeps signed ahead for each kind
+	// of request, so that a login's redirect to itsme does not wait for an
+	// RSA signature: one is signed in the background for each one used of
+	// a kind asked for at least twice within 20 s, and none is used more
+	// than 20 s after it was signed. Zero means 4; negative keeps none.
+	RequestObjectStock int
 }
 
 // Observer receives measurements of the Client's calls to itsme. Its
@@ -240,6 +249,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.AssertionStock == 0 {
 		cfg.AssertionStock = DefaultAssertionStock
+	}
+	if cfg.RequestObjectStock == 0 {
+		cfg.RequestObjectStock = DefaultRequestObjectStock
 	}
 	cfg.HTTPClient = httpClient(cfg.HTTPClient)
 	svc := make(map[Service]string, len(cfg.ServiceCodes))

@@ -47,6 +47,11 @@ func (c *Client) RequestObjectClaims(req AuthRequest) map[string]any {
 }
 
 func (c *Client) requestObjectClaims(req AuthRequest) (map[string]any, error) {
+	return c.requestObjectClaimsAt(req, c.cfg.Now())
+}
+
+// requestObjectClaimsAt is requestObjectClaims with the clock read at now.
+func (c *Client) requestObjectClaimsAt(req AuthRequest, now time.Time) (map[string]any, error) {
 	scope, err := c.checkAuthRequest(req)
 	if err != nil {
 		return nil, err
@@ -55,7 +60,7 @@ func (c *Client) requestObjectClaims(req AuthRequest) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := c.cfg.Now().Truncate(time.Second)
+	now = now.Truncate(time.Second)
 	claims := map[string]any{
 		"iss":                   c.cfg.ClientID,
 		"aud":                   c.cfg.Issuer,
@@ -104,13 +109,9 @@ func (c *Client) signJWT(claims map[string]any) (string, error) {
 	return jws.CompactSerialize()
 }
 
-// requestObject builds the signed, and when configured encrypted, request
-// object.
-func (c *Client) requestObject(ctx context.Context, meta *providerMetadata, claims map[string]any) (string, error) {
-	signed, err := c.signJWT(claims)
-	if err != nil {
-		return "", newError(StageAuthorization, CodeProtocol, err)
-	}
+// sealRequestObject returns the signed request object, encrypted to
+// itsme's current encryption key when configured.
+func (c *Client) sealRequestObject(ctx context.Context, meta *providerMetadata, signed string) (string, error) {
 	if !c.cfg.EncryptRequestObject {
 		return signed, nil
 	}

@@ -49,8 +49,12 @@ var artifactKeys = sync.OnceValues(func() (map[string]*certs.KeyPair, error) {
 // fakeItsme approves every login as the same person.
 type fakeItsme struct{}
 
-func (fakeItsme) AuthCodeURL(_ context.Context, req itsme.AuthRequest) (string, error) {
-	return "https://itsme.example/authorize?state=" + url.QueryEscape(req.State), nil
+func (fakeItsme) BeginAuth(_ context.Context, req itsme.AuthRequest) (itsme.AuthRequest, string, error) {
+	var err error
+	if req.State, req.Nonce, req.CodeVerifier, err = itsme.NewAuthRequestSecrets(nil); err != nil {
+		return req, "", err
+	}
+	return req, "https://itsme.example/authorize?state=" + url.QueryEscape(req.State), nil
 }
 
 func (fakeItsme) Exchange(context.Context, string, itsme.AuthRequest) (*itsme.Identity, error) {

@@ -42,16 +42,20 @@ type hygieneUpstream struct {
 	forbid   bool
 	authURLs int
 	exchange int
-	last     itsme.AuthRequest // the last request AuthCodeURL was given
+	last     itsme.AuthRequest // the last request BeginAuth returned
 }
 
-func (u *hygieneUpstream) AuthCodeURL(_ context.Context, req itsme.AuthRequest) (string, error) {
+func (u *hygieneUpstream) BeginAuth(_ context.Context, req itsme.AuthRequest) (itsme.AuthRequest, string, error) {
 	u.authURLs++
-	u.last = req
 	if u.forbid {
-		u.t.Error("AuthCodeURL called: the request should not have reached itsme")
+		u.t.Error("BeginAuth called: the request should not have reached itsme")
 	}
-	return "https://itsme.example/authorize?request=x", nil
+	var err error
+	if req.State, req.Nonce, req.CodeVerifier, err = itsme.NewAuthRequestSecrets(nil); err != nil {
+		return req, "", err
+	}
+	u.last = req
+	return req, "https://itsme.example/authorize?request=x", nil
 }
 
 func (u *hygieneUpstream) Exchange(context.Context, string, itsme.AuthRequest) (*itsme.Identity, error) {

@@ -191,21 +191,23 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 		return
 	}
 
-	state, nonce, verifier, err := itsme.NewAuthRequestSecrets(s.cfg.Rand)
-	if err != nil {
-		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
-		return
-	}
 	bindingValue, err := randomToken(s.cfg.Rand)
 	if err != nil {
 		answer(&saml.StatusError{Status: saml.StatusResponder, Err: err})
 		return
 	}
+	// itsme's client makes the state, nonce and PKCE verifier, with the
+	// request object that carries them signed ahead when it can.
 	acrValues := []string{class.ACR}
-	authReq := itsme.AuthRequest{State: state, Nonce: nonce, CodeVerifier: verifier, Service: service, Claims: claims,
-		ACRValues: acrValues, ForceLogin: l.forceAuthn, UILocales: []string{string(lang)}}
+	authReq, authURL, err := s.cfg.Upstream.BeginAuth(ctx, itsme.AuthRequest{Service: service, Claims: claims,
+		ACRValues: acrValues, ForceLogin: l.forceAuthn, UILocales: []string{string(lang)}})
+	if err != nil {
+		answer(statusFromUpstream(err))
+		return
+	}
+	state := authReq.State
 	tx := session.Transaction{
-		State: state, Nonce: nonce, CodeVerifier: verifier,
+		State: state, Nonce: authReq.Nonce, CodeVerifier: authReq.CodeVerifier,
 		BrowserBinding: hashBinding(bindingValue),
 		SPEntityID:     sp.EntityID, RequestID: l.requestID, Unsolicited: l.unsolicited,
 		ACSURL: l.acs.Location, ACSBinding: l.acs.Binding,
@@ -216,11 +218,6 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 		ForceAuthn: l.forceAuthn,
 		Lang:       string(lang),
 		Created:    now, Expires: now.Add(s.cfg.FlowTTL),
-	}
-	authURL, err := s.cfg.Upstream.AuthCodeURL(ctx, authReq)
-	if err != nil {
-		answer(statusFromUpstream(err))
-		return
 	}
 	if err := s.cfg.Store.Put(ctx, tx); err != nil {
 		log.Error("storing the transaction failed", "err", err)

@@ -30,7 +30,11 @@ import (
 // Upstream is the identity provider behind the bridge (itsme). Errors are
 // *itsme.Error where the upstream or the transport failed.
 type Upstream interface {
-	AuthCodeURL(ctx context.Context, req itsme.AuthRequest) (string, error)
+	// BeginAuth makes req's per-flow secrets and returns req with them and
+	// the authorization URL (see itsme.Client.BeginAuth).
+	BeginAuth(ctx context.Context, req itsme.AuthRequest) (itsme.AuthRequest, string, error)
+	// Exchange redeems the authorization code of req's flow and returns
+	// the verified identity.
 	Exchange(ctx context.Context, code string, req itsme.AuthRequest) (*itsme.Identity, error)
 }
 
