@@ -95,45 +95,11 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 		}
 		index = &n
 	}
-	profile, err := attributes.ParseProfile(sp.AttributeProfile)
-	if err != nil {
-		answer(&saml.StatusError{Status: saml.StatusResponder, Message: "The identity provider is misconfigured for this application.", Err: err})
+	release, wanted, se := Release(sp, l.requested, index, s.cfg.DefaultRelease)
+	if se != nil {
+		answer(se)
 		return
 	}
-	// What the SP asks for: the req-attr extension of the request, else
-	// its metadata's AttributeConsumingService; both when the request
-	// also names a service by index. Names are read in the SP's profile.
-	var wanted attributes.Resolved
-	if len(l.requested) == 0 || index != nil {
-		wanted, err = attributes.RequestedProfile(profile, sp.AttributeConsumingServices, index)
-		if err != nil {
-			answer(&saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusRequestUnsupported,
-				Message: "The requested AttributeConsumingService is not in the SP's metadata.", Err: err})
-			return
-		}
-	}
-	if len(l.requested) > 0 {
-		w := make([]attributes.Wanted, len(l.requested))
-		for i, a := range l.requested {
-			w[i] = attributes.Wanted{Name: a.Name, NameFormat: a.NameFormat, FriendlyName: a.FriendlyName, IsRequired: a.IsRequired}
-		}
-		ext := attributes.RequestedFromNames(profile, w)
-		for _, n := range ext.Names {
-			if !slices.Contains(wanted.Names, n) {
-				wanted.Names = append(wanted.Names, n)
-			}
-		}
-		wanted.Required = append(wanted.Required, ext.Required...)
-		wanted.Unknown = append(wanted.Unknown, ext.Unknown...)
-	}
-	requested := wanted.Names
-	if len(requested) == 0 {
-		requested = sp.DefaultRelease
-	}
-	if len(requested) == 0 {
-		requested = s.cfg.DefaultRelease
-	}
-	release := attributes.Release(requested, sp.AllowedAttributes)
 	if withheld := wanted.Withheld(release); len(withheld) > 0 {
 		log.Info("required attributes withheld: the SP is not allowed them", "attributes", withheld)
 	}

@@ -413,8 +413,8 @@ func mint(ctx context.Context, o *mintOptions, rnd io.Reader) (*minted, error) {
 }
 
 // releaseFor is what the bridge releases to sp: --attributes when given
-// (each must be known and allowed), else what the request or the SP's
-// metadata asks for, else its default release, under its allow-list.
+// (each must be known and allowed), else what the bridge itself would
+// release (server.Release).
 func releaseFor(o *mintOptions, sp *metadata.ServiceProvider, requested []saml.RequestedAttribute, index *int, fallback []string) ([]string, error) {
 	if o.attributes != "" {
 		var names, problems []string
@@ -432,35 +432,11 @@ func releaseFor(o *mintOptions, sp *metadata.ServiceProvider, requested []saml.R
 		}
 		return attributes.Release(names, sp.AllowedAttributes), nil
 	}
-	profile, err := attributes.ParseProfile(sp.AttributeProfile)
-	if err != nil {
-		return nil, err
+	release, _, se := server.Release(sp, requested, index, fallback)
+	if se != nil {
+		return nil, fmt.Errorf("the bridge would answer with status %s: %s: %w", se.Code(), se.Message, se.Err)
 	}
-	var wanted attributes.Resolved
-	if len(requested) == 0 || index != nil {
-		if wanted, err = attributes.RequestedProfile(profile, sp.AttributeConsumingServices, index); err != nil {
-			return nil, fmt.Errorf("the requested AttributeConsumingService is not in the SP's metadata: %w", err)
-		}
-	}
-	if len(requested) > 0 {
-		w := make([]attributes.Wanted, len(requested))
-		for i, a := range requested {
-			w[i] = attributes.Wanted{Name: a.Name, NameFormat: a.NameFormat, FriendlyName: a.FriendlyName, IsRequired: a.IsRequired}
-		}
-		for _, n := range attributes.RequestedFromNames(profile, w).Names {
-			if !slices.Contains(wanted.Names, n) {
-				wanted.Names = append(wanted.Names, n)
-			}
-		}
-	}
-	names := wanted.Names
-	if len(names) == 0 {
-		names = sp.DefaultRelease
-	}
-	if len(names) == 0 {
-		names = fallback
-	}
-	return attributes.Release(names, sp.AllowedAttributes), nil
+	return release, nil
 }
 
 // withEncryption returns sp, or a copy without encryption keys when the
