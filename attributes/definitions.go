@@ -38,11 +38,14 @@ const (
 	claimDocumentSerial = itsme.ClaimPrefix + "IDDocumentSN"
 	claimCitizenship    = itsme.ClaimPrefix + "claim_citizenship"
 	claimPlaceOfBirth   = itsme.ClaimPrefix + "place_of_birth"
-	claimIssuance       = itsme.ClaimPrefix + "issuance_locality"
-	claimValidityFrom   = itsme.ClaimPrefix + "validityFrom"
-	claimValidityTo     = itsme.ClaimPrefix + "validityTo"
-	claimReadDate       = itsme.ClaimPrefix + "verificationDate"
-	claimDevice         = itsme.ClaimPrefix + "claim_device"
+	// claimBirthdateAsString is the date of birth as the identity document
+	// prints it; itsme may give only this for Belgian users.
+	claimBirthdateAsString = itsme.ClaimPrefix + "birthdate_as_string"
+	claimIssuance          = itsme.ClaimPrefix + "issuance_locality"
+	claimValidityFrom      = itsme.ClaimPrefix + "validityFrom"
+	claimValidityTo        = itsme.ClaimPrefix + "validityTo"
+	claimReadDate          = itsme.ClaimPrefix + "verificationDate"
+	claimDevice            = itsme.ClaimPrefix + "claim_device"
 )
 
 // documentClaims must accompany every itsme metadata claim: a metadata
@@ -78,7 +81,7 @@ var table = []entry{
 	authn("firstName", "given_name"),
 	authn("lastName", "family_name"),
 	ident("gender", []string{"gender"}, plainClaim("gender")),
-	ident("dateOfBirth", []string{"birthdate"}, dateOfBirth),
+	ident("dateOfBirth", []string{"birthdate", claimBirthdateAsString}, dateOfBirth),
 	ident("locale", []string{"locale"}, locale),
 	ident("picture", []string{"picture"}, picture),
 	sensitive("nin", ninValue),

@@ -1,8 +1,10 @@
 package attributes
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/samlbridge/samlbridge/itsme"
 )
@@ -19,14 +21,75 @@ func subjectValue(subject string, _ map[string]any) (string, bool) {
 	return clean(subject)
 }
 
-// dateOfBirth passes birthdate through when it has the YYYY-MM-DD shape.
+// dateOfBirth is birthdate when it is a calendar date in the YYYY-MM-DD
+// shape. itsme may leave birthdate out for Belgian users and give only
+// birthdate_as_string, the date as printed on the identity document
+// ("01.11.1978", "10 MAY 1988"); then that is read when it is a whole,
+// unambiguous date (see documentDate), and rewritten as YYYY-MM-DD.
 func dateOfBirth(_ string, claims map[string]any) (string, bool) {
-	s, ok := text(claims["birthdate"])
-	if !ok || len(s) != 10 || s[4] != '-' || s[7] != '-' ||
-		!allDigits(s[:4]) || !allDigits(s[5:7]) || !allDigits(s[8:]) {
+	if s, ok := text(claims["birthdate"]); ok {
+		if len(s) == 10 && s[4] == '-' && s[7] == '-' && allDigits(s[:4]) && allDigits(s[5:7]) && allDigits(s[8:]) {
+			if _, err := time.Parse(time.DateOnly, s); err == nil {
+				return s, true
+			}
+		}
 		return "", false
 	}
-	return s, true
+	s, ok := text(claims[claimBirthdateAsString])
+	if !ok {
+		return "", false
+	}
+	return documentDate(s)
+}
+
+// documentMonths are the month abbreviations Belgian identity documents
+// print, in French, Dutch, German and English, upper-case, without the
+// abbreviation's dot.
+var documentMonths = map[string]time.Month{
+	"JAN": 1, "JANV": 1, "JANVIER": 1, "JANUARI": 1, "JANUAR": 1, "JANUARY": 1,
+	"FEB": 2, "FEV": 2, "FÉV": 2, "FEVR": 2, "FÉVR": 2, "FEBR": 2,
+	"MAR": 3, "MARS": 3, "MAA": 3, "MAART": 3, "MÄR": 3, "MÄRZ": 3, "MRT": 3,
+	"APR": 4, "AVR": 4, "AVRIL": 4, "APRIL": 4,
+	"MAY": 5, "MAI": 5, "MEI": 5,
+	"JUN": 6, "JUIN": 6, "JUNI": 6, "JUNE": 6,
+	"JUL": 7, "JUIL": 7, "JUILLET": 7, "JULI": 7, "JULY": 7,
+	"AUG": 8, "AOU": 8, "AOÛ": 8, "AOUT": 8, "AOÛT": 8,
+	"SEP": 9, "SEPT": 9,
+	"OCT": 10, "OKT": 10,
+	"NOV": 11,
+	"DEC": 12, "DÉC": 12, "DEZ": 12,
+}
+
+// documentDate reads a date as identity documents print it, day first:
+// "01.11.1978" (also with '/' or '-') or "10 MAY 1988" (a month name
+// from documentMonths, any case, an optional dot), and returns it as
+// YYYY-MM-DD. A partial date ("00.00.1978", "1978") or one that is not
+// on the calendar is not read: the attribute is then left out rather
+// than guessed.
+func documentDate(s string) (string, bool) {
+	var day, month, year string
+	if f := strings.Fields(s); len(f) == 3 {
+		m, ok := documentMonths[strings.TrimSuffix(strings.ToUpper(f[1]), ".")]
+		if !ok {
+			return "", false
+		}
+		day, month, year = f[0], fmt.Sprintf("%02d", int(m)), f[2]
+	} else if len(s) == 10 && (s[2] == '.' || s[2] == '/' || s[2] == '-') && s[5] == s[2] {
+		day, month, year = s[:2], s[3:5], s[6:]
+	} else {
+		return "", false
+	}
+	if len(day) == 1 {
+		day = "0" + day
+	}
+	if len(day) != 2 || len(month) != 2 || len(year) != 4 || !allDigits(day+month+year) {
+		return "", false
+	}
+	iso := year + "-" + month + "-" + day
+	if _, err := time.Parse(time.DateOnly, iso); err != nil {
+		return "", false
+	}
+	return iso, true
 }
 
 // locale lower-cases itsme v2's "FR" to the contract's "fr".

@@ -250,6 +250,30 @@ func TestMap(t *testing.T) {
 			want:    map[string]string{},
 		},
 		{
+			name:    "dateOfBirth must be on the calendar",
+			claims:  map[string]any{"birthdate": "1981-02-30"},
+			release: all,
+			want:    map[string]string{},
+		},
+		{
+			name:    "dateOfBirth from the document's date when birthdate is absent (Belgian users)",
+			claims:  map[string]any{P + "birthdate_as_string": "01.11.1978"},
+			release: all,
+			want:    map[string]string{"dateOfBirth": "1978-11-01"},
+		},
+		{
+			name:    "birthdate wins over the document's date",
+			claims:  map[string]any{"birthdate": "1978-11-02", P + "birthdate_as_string": "01.11.1978"},
+			release: all,
+			want:    map[string]string{"dateOfBirth": "1978-11-02"},
+		},
+		{
+			name:    "a malformed birthdate is not replaced by the document's date",
+			claims:  map[string]any{"birthdate": "1978", P + "birthdate_as_string": "01.11.1978"},
+			release: all,
+			want:    map[string]string{},
+		},
+		{
 			name:    "picture must be an http(s) URL",
 			claims:  map[string]any{"picture": "javascript:alert(1)"},
 			release: all,
@@ -311,5 +335,42 @@ func TestMapOrder(t *testing.T) {
 	}
 	if want := []string{"name", "nin", "email", "idpId"}; !slices.Equal(got, want) {
 		t.Errorf("order = %q, want %q", got, want)
+	}
+}
+
+// TestDocumentDate: the dates identity documents print are read day
+// first, with a month number or name; anything partial, off the calendar
+// or ambiguous is left unread rather than guessed.
+func TestDocumentDate(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string // want "" means not read
+	}{
+		{"01.11.1978", "1978-11-01"},
+		{"01/11/1978", "1978-11-01"},
+		{"01-11-1978", "1978-11-01"},
+		{"10 MAY 1988", "1988-05-10"},
+		{"10 MAI 1988", "1988-05-10"},
+		{"10 mei 1988", "1988-05-10"},
+		{"1 JANV. 1970", "1970-01-01"},
+		{"29 FÉV 2000", "2000-02-29"},
+		{"15 MÄR 1975", "1975-03-15"},
+		{"31 DEZ 1999", "1999-12-31"},
+		{"29 FEB 2001", ""}, // not on the calendar
+		{"00.00.1978", ""},  // partial
+		{"00 JAN 1978", ""},
+		{"1978", ""},
+		{"11.1978", ""},
+		{"01.11-1978", ""},
+		{"1978-11-01", ""}, // not day first: birthdate's shape, not the document's
+		{"10 XYZ 1988", ""},
+		{"10 MAY 88", ""},
+		{"+1.11.1978", ""},
+		{"01.13.1978", ""},
+		{"", ""},
+	} {
+		got, ok := documentDate(tt.in)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("documentDate(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
 	}
 }

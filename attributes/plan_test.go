@@ -34,7 +34,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "one identification attribute switches service", names: []string{"name", "dateOfBirth"},
 			wantService: itsme.ServiceIdentification,
-			wantClaims:  []string{"name", "birthdate"},
+			wantClaims:  []string{"name", "birthdate", P + "birthdate_as_string"},
 		},
 		{
 			name: "nin family asks only the Belgian number", names: []string{"nin", "nin.type", "nin.issuingCountry"},
