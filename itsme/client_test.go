@@ -408,8 +408,11 @@ func TestExchangeACR(t *testing.T) {
 		{"basic asked, basic given", basic, ACRBasic, nil},
 		{"basic asked, advanced given", basic, ACRAdvanced, nil},
 		{"basic asked, acr missing (itsme's default is basic)", basic, nil, nil},
-		{"basic asked, old capital-V URI", basic, "http://itsme.services/V2/claim/acr_basic", ErrACR},
+		{"basic asked, old capital-V URI read as basic", basic, "http://itsme.services/V2/claim/acr_basic", nil},
+		{"advanced asked, capital-V advanced read as advanced", both, "HTTP://itsme.services/V2/claim/ACR_ADVANCED", nil},
+		{"advanced asked, capital-V basic", both, "http://itsme.services/V2/claim/acr_basic", ErrACR},
 		{"basic asked, foreign acr", basic, "urn:other", ErrACR},
+		{"basic asked, near miss", basic, "http://itsme.services/v2/claim/acr_basic ", ErrACR},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -426,9 +429,16 @@ func TestExchangeACR(t *testing.T) {
 			})
 			id, err := c.Exchange(context.Background(), testCode, req)
 			if tt.wantErr == nil {
+				// The identity carries itsme's value in its documented
+				// spelling, whatever the case it came in.
 				want, _ := tt.tokenACR.(string)
+				for _, known := range []string{ACRBasic, ACRAdvanced} {
+					if strings.EqualFold(want, known) {
+						want = known
+					}
+				}
 				if err != nil || id.ACR != want {
-					t.Fatalf("Exchange = %v, %v", id, err)
+					t.Fatalf("Exchange = %v, %v; want acr %q", id, err, want)
 				}
 				return
 			}

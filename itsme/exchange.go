@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 )
 
 // maxCodeLen bounds the authorization code taken from the callback; itsme
@@ -113,6 +114,7 @@ func (c *Client) idToken(ctx context.Context, raw string, req AuthRequest) (*jwt
 	if err := c.validateIDToken(cl, req.Nonce); err != nil {
 		return nil, tokenError(StageIDToken, err)
 	}
+	cl.acr = canonicalACR(cl.acr)
 	if !acrProves(cl.acr, req.ACRValues) {
 		return nil, &Error{Stage: StageIDToken, Code: CodeACRMismatch, Err: fmt.Errorf("%w: got %.80q for %q", ErrACR, cl.acr, req.ACRValues)}
 	}
@@ -147,6 +149,21 @@ func (r userInfoResult) check() {
 	if r.panicked != nil {
 		panic(r.panicked)
 	}
+}
+
+// canonicalACR returns ACRBasic or ACRAdvanced for an acr that is one of
+// them but for letter case, and any other acr as it is. itsme's older
+// documentation writes "http://itsme.services/V2/claim/acr_basic" with a
+// capital V, and the case itsme sends today is not confirmed; the value
+// comes from an ID token whose signature was checked, so reading it
+// without regard to case widens nothing an attacker controls.
+func canonicalACR(acr string) string {
+	for _, known := range []string{ACRBasic, ACRAdvanced} {
+		if strings.EqualFold(acr, known) {
+			return known
+		}
+	}
+	return acr
 }
 
 // acrProves reports whether an ID token's acr proves the login asked for:
