@@ -16,9 +16,10 @@ const (
 
 // authenticateClient checks the private_key_jwt client assertion: an
 // RS256 JWS with a kid, signed with a use=sig key of the client named by
-// iss (optionally nested in a JWE to the emulator), iss = sub =
-// client_id, aud naming the token endpoint, exp required and in the
-// future, jti required, at most 255 characters and never seen before.
+// iss (optionally nested in a JWE to the emulator, which needs a kid
+// too), iss = sub = client_id, aud naming the token endpoint, exp
+// required and in the future, jti required, at most 255 characters and
+// never seen before.
 // itsme answers unauthorized_client with the text in "detail" (pitfall 9).
 func (e *Emulator) authenticateClient(ctx context.Context, form url.Values) (*Client, *oauthError) {
 	refuse := func(err error, desc string) (*Client, *oauthError) {

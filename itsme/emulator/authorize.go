@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -119,31 +120,57 @@ func (e *Emulator) parseAuthorization(ctx context.Context, rawQuery string) (*au
 		return fail(codeInvalidRequest, "request and request_uri must not both be used")
 	}
 	params := queryParams(q)
-	if q.Has("request") || q.Has("request_uri") {
-		obj, oerr := e.requestObject(ctx, c, params)
-		if oerr != nil {
-			return nil, back, oerr
-		}
-		if back == nil {
-			ru, _ := obj["redirect_uri"].(string)
-			switch {
-			case ru == "":
-				return page(codeInvalidRequest, "redirect_uri is missing")
-			case !slices.Contains(c.RedirectURIs, ru):
-				return page(codeInvalidRedirectURI, "redirect_uri is not registered for this client")
-			}
-			st, _ := obj["state"].(string)
-			back = &replyTo{uri: ru, state: st}
-		}
-		merged, err := mergeParams(params, obj)
-		if err != nil {
-			return nil, back, oauthErr(codeInvalidRequestObject, err, "%s", describe(err))
-		}
-		params = merged
-		back.state = params["state"]
-		return e.checkParams(c, back, params, q, true)
+	if !q.Has("request") && !q.Has("request_uri") {
+		return e.checkParams(c, back, params, q, nil)
 	}
-	return e.checkParams(c, back, params, q, false)
+	// With a request object too, the query must carry response_type,
+	// client_id (checked above) and a scope containing openid
+	// (itsme-oidc.md §2.1).
+	if desc := missingFromQuery(q); desc != "" {
+		if back == nil {
+			return page(codeInvalidRequest, desc)
+		}
+		return fail(codeInvalidRequest, desc)
+	}
+	obj, oerr := e.requestObject(ctx, c, params)
+	if oerr != nil {
+		return nil, back, oerr
+	}
+	if back == nil {
+		ru, _ := obj["redirect_uri"].(string)
+		switch {
+		case ru == "":
+			return page(codeInvalidRequest, "redirect_uri is missing")
+		case !slices.Contains(c.RedirectURIs, ru):
+			return page(codeInvalidRedirectURI, "redirect_uri is not registered for this client")
+		}
+		st, _ := obj["state"].(string)
+		back = &replyTo{uri: ru, state: st}
+	}
+	signed, err := objectParams(obj)
+	if err != nil {
+		return nil, back, oauthErr(codeInvalidRequestObject, err, "%s", describe(err))
+	}
+	merged, conflict := mergeParams(params, signed)
+	if conflict != "" {
+		// itsme's words (itsme-oidc.md §2.1, §2.2), and the parameter.
+		return nil, back, oauthErr(codeInvalidRequest, nil, "Oauth2 parameters do not match Request object (%s)", conflict)
+	}
+	back.state = merged["state"]
+	return e.checkParams(c, back, merged, q, signed)
+}
+
+// missingFromQuery describes what the query of a request with a request
+// object lacks among response_type and a scope containing openid, or
+// returns "".
+func missingFromQuery(q url.Values) string {
+	switch {
+	case q.Get("response_type") == "":
+		return "response_type is missing from the query (required with a request object too)"
+	case !slices.Contains(strings.Fields(q.Get("scope")), "openid"):
+		return "the query scope must contain openid (required with a request object too)"
+	}
+	return ""
 }
 
 // requestObject fetches (request_uri) and verifies the request object.
@@ -172,11 +199,16 @@ func (e *Emulator) requestObject(ctx context.Context, c *Client, params map[stri
 }
 
 // verifyRequestObject checks a request object (itsme-oidc.md §2.1, OIDC
-// Core §6.3): RS256-signed by the client (optionally nested in a JWE to
-// the emulator), iss = client_id, aud = the issuer (or, as older itsme
-// docs said, the authorization endpoint, pitfall 5), not expired, and the
-// same client_id.
+// Core §6.3): RS256-signed by the client then encrypted to the emulator
+// (a nested JWT; a bare JWS only when the client has
+// AllowUnencryptedRequestObject), iss = client_id, aud = the issuer (or,
+// as older itsme docs said, the authorization endpoint, pitfall 5), not
+// expired. Its client_id, like every parameter it shares with the query,
+// is compared with the query's by mergeParams.
 func (e *Emulator) verifyRequestObject(ctx context.Context, c *Client, raw string) (map[string]any, error) {
+	if strings.Count(raw, ".") == 2 && !c.AllowUnencryptedRequestObject {
+		return nil, fmt.Errorf("%w: a bare JWS, not signed then encrypted", ErrNotEncrypted)
+	}
 	claims, err := e.openClientJWT(ctx, c, raw)
 	if err != nil {
 		return nil, err
@@ -197,9 +229,6 @@ func (e *Emulator) verifyRequestObject(ctx context.Context, c *Client, raw strin
 		if t, ok := numericDate(v); !ok || t.After(now.Add(clockSkew)) {
 			return nil, errClaim("the request object is not yet valid")
 		}
-	}
-	if v, ok := claims["client_id"]; ok && v != c.ID {
-		return nil, errClaim("client_id differs from the query")
 	}
 	if _, ok := claims["request"]; ok {
 		return nil, errClaim("a request object must not contain request")
@@ -225,8 +254,8 @@ func describe(err error) string {
 	switch {
 	case errors.As(err, &ce):
 		return string(ce)
-	case errors.Is(err, errParamConflict):
-		return "a query parameter differs from the request object"
+	case errors.Is(err, ErrNotEncrypted):
+		return "the request object must be signed then encrypted (nested JWT)"
 	case errors.Is(err, ErrUnsigned):
 		return "the JWT must be signed with RS256"
 	case errors.Is(err, ErrUnknownKey):
@@ -245,8 +274,9 @@ func describe(err error) string {
 }
 
 // checkParams validates the effective authorization parameters; errors
-// are redirected to back.
-func (e *Emulator) checkParams(c *Client, back *replyTo, params map[string]string, q url.Values, byObject bool) (*authzRequest, *replyTo, *oauthError) {
+// are redirected to back. signed holds the parameters of the verified
+// request object, nil when there is none.
+func (e *Emulator) checkParams(c *Client, back *replyTo, params map[string]string, q url.Values, signed map[string]string) (*authzRequest, *replyTo, *oauthError) {
 	fail := func(code, desc string) (*authzRequest, *replyTo, *oauthError) {
 		return nil, back, oauthErr(code, nil, "%s", desc)
 	}
@@ -303,7 +333,14 @@ func (e *Emulator) checkParams(c *Client, back *replyTo, params map[string]strin
 	case challenge == "" && c.RequirePKCE:
 		return fail(codeInvalidRequest, "PKCE is required for this client (code_challenge)")
 	}
-	cr, err := parseClaimsParam(params["claims"])
+	claims := params["claims"]
+	if svc.Type == ServiceConfirmation {
+		// What the user approves (the WYSIWYS template) comes from the
+		// verified request object only, never from the unsigned query
+		// (itsme-oidc.md §2.1, §6).
+		claims = signed["claims"]
+	}
+	cr, err := parseClaimsParam(claims)
 	if err != nil {
 		return fail(codeInvalidRequest, "the claims parameter is malformed")
 	}
@@ -327,7 +364,7 @@ func (e *Emulator) checkParams(c *Client, back *replyTo, params map[string]strin
 	}
 	switch svc.Type {
 	case ServiceConfirmation:
-		if !byObject {
+		if signed == nil {
 			return fail(codeInvalidRequest, "a Confirmation requires a request object (request or request_uri)")
 		}
 		a, err := parseApproval(cr.approval)

@@ -26,8 +26,6 @@ const (
 	maxClaimNameLen    = 256
 )
 
-var errParamConflict = errors.New("emulator: query parameter differs from the request object")
-
 // queryParams returns the single-valued query parameters.
 func queryParams(q url.Values) map[string]string {
 	out := make(map[string]string, len(q))
@@ -39,28 +37,24 @@ func queryParams(q url.Values) map[string]string {
 	return out
 }
 
-// mergeParams overlays the request object's parameters on the query's
-// (the object takes precedence, OIDC Core §6.3.3). A parameter given in
-// both must have the same value, or the request is refused.
-func mergeParams(q map[string]string, obj map[string]any) (map[string]string, error) {
-	out := make(map[string]string, len(q))
-	for k, v := range q {
-		out[k] = v
-	}
+// objectParams returns the authorization parameters a request object
+// carries, as strings (claims as JSON); a parameter of the wrong type is
+// an ErrClaims.
+func objectParams(obj map[string]any) (map[string]string, error) {
+	out := map[string]string{}
 	for _, name := range authParams {
 		raw, ok := obj[name]
 		if !ok || raw == nil {
 			continue
 		}
-		var v string
 		switch x := raw.(type) {
 		case string:
-			v = x
+			out[name] = x
 		case json.Number:
 			if name != "max_age" {
 				return nil, fmt.Errorf("%w: %s is not a string", ErrClaims, name)
 			}
-			v = x.String()
+			out[name] = x.String()
 		case map[string]any:
 			if name != "claims" {
 				return nil, fmt.Errorf("%w: %s is not a string", ErrClaims, name)
@@ -69,16 +63,34 @@ func mergeParams(q map[string]string, obj map[string]any) (map[string]string, er
 			if err != nil {
 				return nil, err
 			}
-			v = string(b)
+			out[name] = string(b)
 		default:
 			return nil, fmt.Errorf("%w: %s has the wrong type", ErrClaims, name)
 		}
-		if qv, inQuery := q[name]; inQuery && !sameParam(name, qv, v) {
-			return nil, fmt.Errorf("%w: %s", errParamConflict, name)
-		}
-		out[name] = v
 	}
 	return out, nil
+}
+
+// mergeParams overlays the request object's parameters obj on the
+// query's q (the object takes precedence, OIDC Core §6.3.3). A parameter
+// given in both must have the same value (itsme-oidc.md §2.1): conflict
+// names the first one that differs, and merged is then nil.
+func mergeParams(q, obj map[string]string) (merged map[string]string, conflict string) {
+	merged = make(map[string]string, len(q)+len(obj))
+	for k, v := range q {
+		merged[k] = v
+	}
+	for _, name := range authParams {
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		if qv, inQuery := q[name]; inQuery && !sameParam(name, qv, v) {
+			return nil, name
+		}
+		merged[name] = v
+	}
+	return merged, ""
 }
 
 // sameParam compares a query value with a request object value; claims

@@ -55,6 +55,13 @@ type Client struct {
 	// RequestURIs are the registered request_uri values; other values are
 	// refused.
 	RequestURIs []string
+	// AllowUnencryptedRequestObject accepts request objects that are
+	// signed but not encrypted (a bare RS256 JWS). itsme requires
+	// private_key_jwt clients to sign then encrypt them (itsme-oidc.md
+	// §2.1), so by default they are refused with invalid_request_object;
+	// set it to run against a bridge configured with
+	// encrypt_request_object: false.
+	AllowUnencryptedRequestObject bool
 }
 
 // Persona is a fixture user. Claims are keyed by itsme claim name: plain
@@ -93,7 +100,10 @@ type Config struct {
 	SigningKey, EncryptionKey *rsa.PrivateKey
 	// AllowInsecureRedirects accepts http:// loopback URLs (127.0.0.0/8,
 	// ::1, localhost) for the issuer, redirect URIs, JWK Set URLs and
-	// request URIs. For demos and tests only; otherwise https is required.
+	// request URIs, and is needed to register a redirect URI or request
+	// URI on a loopback host at all, even over https (itsme refuses them).
+	// For demos and tests only; otherwise https is required, and redirect
+	// URIs and request URIs must not be on a loopback host.
 	AllowInsecureRedirects bool
 	// IDTokenKeyAlg is the JWE key algorithm of ID tokens and userinfo
 	// answers: RSA-OAEP (default) or RSA-OAEP-256.

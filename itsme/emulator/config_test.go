@@ -37,6 +37,19 @@ func TestNewValidation(t *testing.T) {
 			c.Clients[0].RedirectURIs = []string{"http://localhost:9000/cb"}
 			c.AllowInsecureRedirects = true
 		}},
+		{name: "https loopback redirect and request URIs in insecure mode", mutate: func(c *Config) {
+			c.Clients[0].RedirectURIs = []string{"https://localhost/cb", "https://127.0.0.1/cb", "https://[::1]/cb"}
+			c.Clients[0].RequestURIs = []string{"https://localhost:443/ro.jwt"}
+			c.AllowInsecureRedirects = true
+		}},
+		{name: "https redirect on localhost", mutate: func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://localhost/cb"} }, wantErr: ErrConfig, want: []string{`redirect URI "https://localhost/cb"`, "loopback"}},
+		{name: "https redirect on LOCALHOST.", mutate: func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://LOCALHOST./cb"} }, wantErr: ErrConfig, want: []string{"loopback"}},
+		{name: "https redirect under .localhost", mutate: func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://rp.localhost/cb"} }, wantErr: ErrConfig, want: []string{"loopback"}},
+		{name: "https redirect on 127.0.0.1", mutate: func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://127.0.0.1:8443/cb"} }, wantErr: ErrConfig, want: []string{"loopback"}},
+		{name: "https redirect elsewhere in 127.0.0.0/8", mutate: func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://127.8.9.10/cb"} }, wantErr: ErrConfig, want: []string{"loopback"}},
+		{name: "https redirect on ::1", mutate: func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://[::1]/cb"} }, wantErr: ErrConfig, want: []string{"loopback"}},
+		{name: "https request URI on localhost", mutate: func(c *Config) { c.Clients[0].RequestURIs = []string{"https://localhost:443/ro.jwt"} }, wantErr: ErrConfig, want: []string{`request URI "https://localhost:443/ro.jwt"`, "loopback"}},
+		{name: "https request URI on 127.0.0.1", mutate: func(c *Config) { c.Clients[0].RequestURIs = []string{"https://127.0.0.1:443/ro.jwt"} }, wantErr: ErrConfig, want: []string{"loopback"}},
 		{name: "http issuer", mutate: func(c *Config) { c.Issuer = "http://127.0.0.1:8080/v2" }, wantErr: ErrConfig, want: []string{"Issuer"}},
 		{name: "http redirect on a public host", mutate: func(c *Config) {
 			c.AllowInsecureRedirects = true

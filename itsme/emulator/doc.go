@@ -4,8 +4,10 @@
 // from a test machine.
 //
 // The emulator enforces what the real provider enforces: registered
-// clients, services and exact redirect URIs; signed (and optionally
-// encrypted) request objects checked against the client's JWK Set;
+// clients, services and exact redirect URIs (never on a loopback host);
+// request objects signed then encrypted (nested JWTs, a kid in every
+// header) and checked against the client's JWK Set, with the query still
+// carrying response_type, client_id and scope and agreeing with them;
 // S256 PKCE; private_key_jwt client authentication with single-use jti;
 // 3-minute single-use authorization codes; pairwise 36-character subjects;
 // and ID tokens and userinfo answers that are signed RS256 and then

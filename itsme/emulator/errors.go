@@ -20,6 +20,9 @@ var (
 	ErrSignature = errors.New("emulator: JWT signature does not verify")
 	// ErrDecrypt is a JWE that is refused or does not decrypt.
 	ErrDecrypt = errors.New("emulator: JWE refused or undecryptable")
+	// ErrNotEncrypted is a request object that is signed but not
+	// encrypted (a bare JWS) from a client that must sign then encrypt it.
+	ErrNotEncrypted = errors.New("emulator: request object is not encrypted")
 	// ErrClaims is a verified JWT whose claims are wrong (iss, aud, exp...).
 	ErrClaims = errors.New("emulator: JWT claims invalid")
 	// ErrReplay is a client assertion jti seen before.

@@ -193,6 +193,21 @@ func (h *harness) requestObject(params map[string]any) map[string]any {
 	return ro
 }
 
+// seal encrypts a compact JWS to the emulator's current encryption key,
+// naming it by kid: the nested JWT a private_key_jwt client sends
+// (itsme-oidc.md §2.1).
+func (h *harness) seal(jws string) string {
+	h.t.Helper()
+	ks := h.emu.ownKeys()
+	return encryptTo(h.t, &ks.enc.PublicKey, ks.encKID, jose.RSA_OAEP_256, jose.A128CBC_HS256, jws)
+}
+
+// requestJWT signs ro as client A, then seals it.
+func (h *harness) requestJWT(ro map[string]any) string {
+	h.t.Helper()
+	return h.seal(signJWT(h.t, tk.rpSig, clientSigKID, ro))
+}
+
 // query renders params as an authorization query (claims as JSON).
 func query(t testing.TB, params map[string]any) url.Values {
 	t.Helper()
@@ -304,7 +319,7 @@ func (h *harness) redirectQuery(resp *http.Response, redirect string) url.Values
 func (h *harness) code(params map[string]any) string {
 	h.t.Helper()
 	q := query(h.t, params)
-	q.Set("request", signJWT(h.t, tk.rpSig, clientSigKID, h.requestObject(params)))
+	q.Set("request", h.requestJWT(h.requestObject(params)))
 	resp, page := h.authorize(q)
 	if resp.StatusCode != http.StatusOK {
 		h.t.Fatalf("authorization: status %d Location %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), page)

@@ -29,10 +29,11 @@ func parseHeader(seg string) (map[string]any, error) {
 }
 
 // unwrapJWE returns the compact JWS in raw: raw itself when it is a JWS,
-// or the plaintext of a JWE (sign-then-encrypt) encrypted to an accepted
-// key of the emulator: the one its kid names, or the current key when it
-// has no kid. The JWE must use RSA-OAEP or RSA-OAEP-256 with
-// A128CBC-HS256 or A256GCM, no compression and no crit.
+// or the plaintext of a JWE (sign-then-encrypt) encrypted to the accepted
+// key of the emulator its kid names. A JWE without a kid is refused
+// (ErrUnknownKey): itsme requires a kid in every JWS and JWE header the
+// RP produces (itsme-oidc.md §4.3). The JWE must use RSA-OAEP or
+// RSA-OAEP-256 with A128CBC-HS256 or A256GCM, no compression and no crit.
 func (e *Emulator) unwrapJWE(raw string) (string, error) {
 	if len(raw) > maxJWTBytes {
 		return "", fmt.Errorf("%w: longer than %d bytes", ErrMalformedJWT, maxJWTBytes)
@@ -53,13 +54,13 @@ func (e *Emulator) unwrapJWE(raw string) (string, error) {
 			return "", fmt.Errorf("%w: JWE header %q refused", ErrDecrypt, name)
 		}
 	}
-	ks := e.ownKeys()
-	key := ks.enc
-	if kid, ok := hdr["kid"]; ok {
-		s, _ := kid.(string)
-		if key, ok = ks.decryptionKey(s); !ok {
-			return "", fmt.Errorf("%w: JWE kid is not an encryption key of the emulator", ErrUnknownKey)
-		}
+	kid, _ := hdr["kid"].(string)
+	if kid == "" {
+		return "", fmt.Errorf("%w: JWE kid missing", ErrUnknownKey)
+	}
+	key, ok := e.ownKeys().decryptionKey(kid)
+	if !ok {
+		return "", fmt.Errorf("%w: JWE kid is not an encryption key of the emulator", ErrUnknownKey)
 	}
 	jwe, err := jose.ParseEncryptedCompact(raw, inboundKeyAlgs, inboundEncs)
 	if err != nil {

@@ -30,7 +30,7 @@ func TestOpenClientJWT(t *testing.T) {
 	}{
 		{"signed", signed, nil},
 		{"signed then encrypted RSA-OAEP-256", encryptTo(t, &tk.opEnc.PublicKey, e.ownKeys().encKID, jose.RSA_OAEP_256, jose.A128CBC_HS256, signed), nil},
-		{"signed then encrypted without kid", encryptTo(t, &tk.opEnc.PublicKey, "", jose.RSA_OAEP, jose.A256GCM, signed), nil},
+		{"signed then encrypted without kid", encryptTo(t, &tk.opEnc.PublicKey, "", jose.RSA_OAEP, jose.A256GCM, signed), ErrUnknownKey},
 		{"alg none", unsignedJWT(t, claims), ErrUnsigned},
 		{"HS256", hs256(t, claims), ErrUnsigned},
 		{"wrong key", signJWT(t, tk.evil, clientSigKID, claims), ErrSignature},

@@ -72,7 +72,7 @@ func TestPhonePageLanguages(t *testing.T) {
 				params["ui_locales"] = tt.uiLocales
 			}
 			q := query(t, params)
-			q.Set("request", signJWT(t, tk.rpSig, clientSigKID, h.requestObject(params)))
+			q.Set("request", h.requestJWT(h.requestObject(params)))
 			hdr := http.Header{}
 			if tt.accept != "" {
 				hdr.Set("Accept-Language", tt.accept)

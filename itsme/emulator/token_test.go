@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +27,9 @@ func TestTokenErrors(t *testing.T) {
 		{name: "encrypted client assertion", mutate: func(h *harness, f url.Values) {
 			f.Set("client_assertion", encryptTo(h.t, &tk.opEnc.PublicKey, h.emu.ownKeys().encKID, jose.RSA_OAEP_256, jose.A128CBC_HS256, f.Get("client_assertion")))
 		}},
+		{name: "encrypted client assertion without kid", mutate: func(h *harness, f url.Values) {
+			f.Set("client_assertion", encryptTo(h.t, &tk.opEnc.PublicKey, "", jose.RSA_OAEP_256, jose.A128CBC_HS256, f.Get("client_assertion")))
+		}, wantError: codeUnauthorizedClient},
 		{name: "aud array with the token endpoint", mutate: func(h *harness, f url.Values) {
 			f.Set("client_assertion", h.assertion(clientA, map[string]any{"aud": []string{h.issuer, h.issuer + "/token"}}))
 		}},
@@ -251,5 +256,72 @@ func TestPairwiseSubject(t *testing.T) {
 	}
 	if e2.Subject("maxence", clientA) != first {
 		t.Error("the same SubjectSecret gives another sub")
+	}
+}
+
+// TestPKCEFormat checks the PKCE format rules (RFC 7636 §4.1-4.2,
+// itsme-oidc.md §2, §3) with client B, which does not require PKCE, so
+// that each rule alone decides: the challenge and its method at the
+// authorization endpoint, the verifier at the token endpoint.
+func TestPKCEFormat(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	good, goodChallenge := verifier("pkce")
+	illegal := strings.Repeat("a+/", 15)[:43] // the right length, characters outside [A-Za-z0-9-._~]
+	sum := sha256.Sum256([]byte(illegal))
+	illegalsChallenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	tests := []struct {
+		name                        string
+		challenge, method, verifier string
+		// wantAuthz is the error redirected by the authorization endpoint,
+		// wantToken the token endpoint's, with wantDetail in its detail;
+		// "" means success.
+		wantAuthz, wantToken, wantDetail string
+	}{
+		{name: "no PKCE"},
+		{name: "S256", challenge: goodChallenge, method: "S256", verifier: good},
+		{name: "method without challenge", method: "S256", wantAuthz: codeInvalidRequest},
+		{name: "challenge with illegal characters", challenge: strings.Repeat("a+", 22)[:43], method: "S256", wantAuthz: codeInvalidRequest},
+		{name: "verifier without challenge", verifier: good, wantToken: codeInvalidGrant, wantDetail: "no code_challenge"},
+		{name: "verifier with illegal characters matching the challenge", challenge: illegalsChallenge, method: "S256", verifier: illegal,
+			wantToken: codeInvalidGrant, wantDetail: "[A-Za-z0-9-._~]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := h.with(t)
+			q := url.Values{"client_id": {clientB}, "response_type": {"code"}, "scope": {"openid service:" + svcBLogin},
+				"redirect_uri": {redirectB}, "state": {"pkce"}, "nonce": {"n"}}
+			for name, v := range map[string]string{"code_challenge": tt.challenge, "code_challenge_method": tt.method} {
+				if v != "" {
+					q.Set(name, v)
+				}
+			}
+			resp, page := h.authorize(q)
+			if tt.wantAuthz != "" {
+				if got := h.redirectQuery(resp, redirectB); got.Get("error") != tt.wantAuthz {
+					t.Errorf("authorization error = %q (%q), want %q", got.Get("error"), got.Get("error_description"), tt.wantAuthz)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("authorization: status %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {h.answer(page, nil).Get("code")}, "redirect_uri": {redirectB},
+				"client_assertion_type": {jwtBearerType}, "client_assertion": {h.assertion(clientB, nil)}}
+			if tt.verifier != "" {
+				form.Set("code_verifier", tt.verifier)
+			}
+			resp, tr := h.token(form)
+			if tt.wantToken == "" {
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("token: %d %v, want success", resp.StatusCode, tr)
+				}
+				return
+			}
+			if detail, _ := tr["detail"].(string); resp.StatusCode != http.StatusBadRequest || tr["error"] != tt.wantToken || !strings.Contains(detail, tt.wantDetail) {
+				t.Errorf("token: %d %v, want 400 %s with %q", resp.StatusCode, tr, tt.wantToken, tt.wantDetail)
+			}
+		})
 	}
 }

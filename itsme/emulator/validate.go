@@ -144,12 +144,12 @@ func validateClient(c Client, insecure bool) []error {
 		errs = append(errs, errors.New("no RedirectURIs"))
 	}
 	for _, u := range c.RedirectURIs {
-		if err := checkURL(u, insecure, false); err != nil {
+		if err := checkRegisteredURL(u, insecure, false); err != nil {
 			errs = append(errs, fmt.Errorf("redirect URI %q: %w", u, err))
 		}
 	}
 	for _, u := range c.RequestURIs {
-		if err := checkURL(u, insecure, true); err != nil {
+		if err := checkRegisteredURL(u, insecure, true); err != nil {
 			errs = append(errs, fmt.Errorf("request URI %q: %w", u, err))
 		}
 	}
@@ -214,9 +214,25 @@ func checkURL(raw string, insecure, explicitPort bool) error {
 	}
 }
 
-// isLoopback reports whether host is localhost or a loopback IP.
+// checkRegisteredURL is checkURL for a redirect URI or request URI a
+// client registers: itsme refuses loopback hosts there, whatever the
+// scheme (its localhost exception was removed; a request_uri must be
+// publicly reachable, itsme-oidc.md §2, §2.1), so they need insecure.
+func checkRegisteredURL(raw string, insecure, explicitPort bool) error {
+	if err := checkURL(raw, insecure, explicitPort); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(raw); !insecure && isLoopback(u.Hostname()) {
+		return errors.New("loopback hosts (localhost, 127.0.0.0/8, ::1) are accepted only with AllowInsecureRedirects")
+	}
+	return nil
+}
+
+// isLoopback reports whether host is localhost (or a name under
+// .localhost, RFC 6761 §6.3) or a loopback IP.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
