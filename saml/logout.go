@@ -42,6 +42,14 @@ func (m *LogoutMessage) ID() string {
 	return m.Response.ID
 }
 
+// IssueInstant is the message's IssueInstant, for the replay check.
+func (m *LogoutMessage) IssueInstant() time.Time {
+	if m.Request != nil {
+		return m.Request.IssueInstant
+	}
+	return m.Response.IssueInstant
+}
+
 // ParseLogout reads a logout message sent to the bridge's SLO endpoint by
 // the HTTP-Redirect (GET) or HTTP-POST binding, with the same caps,
 // pre-checks and signature rules as AuthnRequests, except that the
