@@ -263,6 +263,14 @@ func TestParseRejects(t *testing.T) {
 		{name: "ID not an NCName", req: func(t *testing.T) *http.Request {
 			return postRequest(postXML(t, f.plain, func(r *crewjam.AuthnRequest) { r.ID = "1abc" }), nil)
 		}, wantErr: ErrMalformedRequest},
+		{name: "ID given again to an extension element", req: func(t *testing.T) *http.Request {
+			x := postXML(t, f.plain, func(r *crewjam.AuthnRequest) { r.ID = "id-dup-1" })
+			return postRequest(replaceOnce(t, x, "</saml:Issuer>", `</saml:Issuer><samlp:Extensions><x:a xmlns:x="urn:x" ID="id-dup-1"/></samlp:Extensions>`), nil)
+		}, wantErr: ErrMalformedRequest},
+		{name: "ID given again as xml:id", req: func(t *testing.T) *http.Request {
+			x := postXML(t, f.plain, func(r *crewjam.AuthnRequest) { r.ID = "id-dup-2" })
+			return postRequest(replaceOnce(t, x, "</saml:Issuer>", `</saml:Issuer><samlp:Extensions><x:a xmlns:x="urn:x" xml:id="id-dup-2"/></samlp:Extensions>`), nil)
+		}, wantErr: ErrMalformedRequest},
 		{name: "ID too long", req: func(t *testing.T) *http.Request {
 			return postRequest(postXML(t, f.plain, func(r *crewjam.AuthnRequest) { r.ID = "id-" + strings.Repeat("a", 300) }), nil)
 		}, wantErr: ErrMalformedRequest},

@@ -47,6 +47,11 @@ func checkSignatureShape(rd *requestDoc) error {
 	if len(rd.signatures) != 1 {
 		return fmt.Errorf("%d ds:Signature elements, want exactly one", len(rd.signatures))
 	}
+	if rd.duplicateID != "" {
+		// A reference names the signed element by ID: with two elements
+		// holding it, which one was signed is the resolver's choice.
+		return fmt.Errorf("ID %s is given to more than one element", quote(rd.duplicateID))
+	}
 	sig := rd.signatures[0]
 	if sig.Parent() != rd.root {
 		return errors.New("the ds:Signature is not a child of the root element")

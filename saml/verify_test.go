@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+	crewjam "github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/samlbridge/samlbridge/certs"
@@ -124,6 +126,12 @@ func TestPostSignatureShapes(t *testing.T) {
 			return elementBytes(t, signXML(t, unsigned, kp))
 		}},
 		{name: "XSW with duplicate IDs", build: func(t *testing.T) []byte { return xswEvilRoot(t, f, "") }, wantErr: ErrBadSignature},
+		{name: "genuinely signed, with the signed ID on a second element", build: func(t *testing.T) []byte {
+			x := postXML(t, withMethod(f.signed, ""), func(r *crewjam.AuthnRequest) { r.ID = "id-dup-signed" })
+			x = bytes.Replace(x, []byte("</saml:Issuer>"), []byte(`</saml:Issuer><samlp:Extensions><x:a xmlns:x="urn:x" ID="id-dup-signed"/></samlp:Extensions>`), 1)
+			kp := &certs.KeyPair{Key: key, Cert: f.signed.Certificate}
+			return elementBytes(t, signXML(t, parseElement(t, x), kp))
+		}, wantErr: ErrBadSignature},
 		{name: "signature as the last child", build: func(t *testing.T) []byte {
 			root := signedRoot(t, f)
 			sig := mustChild(t, root, "./Signature")

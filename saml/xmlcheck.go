@@ -53,6 +53,9 @@ type requestDoc struct {
 	id         string
 	issuer     string
 	signatures []*etree.Element // every ds:Signature in the document
+	// duplicateID is an ID value given to more than one element of a
+	// signed document, "" when every ID is unique.
+	duplicateID string
 }
 
 // parseRequestDoc pre-checks data and parses it with etree, then checks
@@ -106,12 +109,38 @@ func parseMessageDoc(data []byte, roots ...string) (*requestDoc, error) {
 		return nil, err
 	}
 	rd.issuer, rd.issuerEl = issuer, issuerEl
+	ids := map[string]bool{}
+	var dup string
 	walk(root, func(el *etree.Element) {
 		if el.Tag == "Signature" && el.NamespaceURI() == nsDSig {
 			rd.signatures = append(rd.signatures, el)
 		}
+		for _, a := range el.Attr {
+			if !isIDAttr(a) {
+				continue
+			}
+			if ids[a.Value] && dup == "" {
+				dup = a.Value
+			}
+			ids[a.Value] = true
+		}
 	})
+	if dup != "" {
+		// IDs must be unique (REQ-10). In a signed message this is the
+		// signature-wrapping shape, refused as a bad signature by
+		// checkSignatureShape, which says more to an admin.
+		if len(rd.signatures) == 0 {
+			return nil, fmt.Errorf("ID %s is given to more than one element", quote(dup))
+		}
+		rd.duplicateID = dup
+	}
 	return rd, nil
+}
+
+// isIDAttr reports whether a is an attribute of type ID as a signature
+// reference may resolve it: SAML's ID, XML-DSig's Id, or xml:id.
+func isIDAttr(a etree.Attr) bool {
+	return (a.Space == "" && (a.Key == "ID" || a.Key == "Id")) || (a.Space == "xml" && a.Key == "id")
 }
 
 // readIssuer returns the Issuer's value. It must be the root's first child
