@@ -236,7 +236,9 @@ func (p *RequestParser) Parse(r *http.Request) (*AuthnRequest, error) {
 	if err != nil {
 		var re *RequestError
 		if errors.As(err, &re) {
-			p.logger().Debug("AuthnRequest rejected", "reason", re.Reason, "cause", re.Err)
+			// The cause may quote the request (a time value that does not
+			// parse is echoed whole): cut, as the bridge's own log does.
+			p.logger().Debug("AuthnRequest rejected", "reason", re.Reason, "cause", cutText(fmt.Sprint(re.Err), maxLoggedCause))
 		}
 		return nil, err
 	}
@@ -450,4 +452,19 @@ func (p *RequestParser) logger() *slog.Logger {
 		return p.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// maxLoggedCause caps the cause of a rejection in the debug log.
+const maxLoggedCause = 300
+
+// cutText returns s cut to at most n bytes, on a rune boundary, with "…"
+// when cut.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -497,5 +498,49 @@ func TestParseKeepsEveryRequestedClass(t *testing.T) {
 	}
 	if plain.RequestedAuthnContext != nil {
 		t.Errorf("a request without RequestedAuthnContext got %+v", plain.RequestedAuthnContext)
+	}
+}
+
+// TestRejectionLogIsBounded (PRIV-02): the debug line of a rejected
+// request carries the reason and a cause cut short, however much of the
+// request the cause would echo (a time value that does not parse is
+// quoted whole by the XML decoder).
+func TestRejectionLogIsBounded(t *testing.T) {
+	f := fixture(t)
+	var logs bytes.Buffer
+	p := f.parser()
+	p.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	huge := "2026-" + strings.Repeat("9", 100<<10)
+	x := bytes.Replace(postXML(t, f.plain, nil), []byte(`IssueInstant="`), []byte(`IssueInstant="`+huge), 1)
+	if !bytes.Contains(x, []byte(huge)) {
+		t.Fatal("test set-up: IssueInstant not replaced")
+	}
+	if _, err := p.Parse(postRequest(x, nil)); err == nil {
+		t.Fatal("a request with a 100 KiB IssueInstant was accepted")
+	}
+	line := logs.String()
+	if !strings.Contains(line, "AuthnRequest rejected") {
+		t.Fatalf("no rejection logged: %q", line)
+	}
+	if len(line) > 1024 {
+		t.Errorf("rejection log line is %d bytes, want at most 1 KiB", len(line))
+	}
+}
+
+func TestCutText(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly", 7, "exactly"},
+		{"abcdef", 3, "abc…"},
+		{"aéb", 2, "a…"}, // é is two bytes: not cut in half
+		{"", 0, ""},
+	} {
+		if got := cutText(tt.in, tt.n); got != tt.want {
+			t.Errorf("cutText(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
 	}
 }
