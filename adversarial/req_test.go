@@ -202,6 +202,9 @@ func TestREQ12To17Statuses(t *testing.T) {
 		{"REQ-18 unknown AttributeConsumingServiceIndex", func(r *crewjam.AuthnRequest) {
 			r.AttributeConsumingServiceIndex = "7"
 		}, saml.StatusRequester, saml.StatusRequestUnsupported},
+		{"REQ-15 Subject naming a principal", func(r *crewjam.AuthnRequest) {
+			r.Subject = &crewjam.Subject{NameID: &crewjam.NameID{Value: "other-user"}}
+		}, saml.StatusResponder, saml.StatusUnknownPrincipal},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req := w.authnRequest(t, nil, tt.edit)

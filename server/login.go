@@ -38,10 +38,26 @@ type login struct {
 	rac           *authncontext.Requested
 	nameIDPolicy  attributes.NameIDPolicy
 	scoping       *saml.Scoping
+	hasSubject    bool // the request names a Subject (CheckSubject)
 	// lang is the language of the user's pages, from the request's hint
 	// or the browser (pageLang); it is stored with the transaction and
 	// sent to itsme as ui_locales.
 	lang i18n.Lang
+}
+
+// CheckSubject returns the status the bridge answers an AuthnRequest
+// that names a Subject with, or nil when it names none. saml-core §3.4.1
+// requires the assertion to be about that principal, but who confirms at
+// itsme is known only after the login, and the bridge's NameIDs are its
+// own pairwise values: it cannot honour the request, so it refuses it
+// before any login (catalogue REQ-15) rather than assert someone else.
+// The mint tool applies the same rule to captured requests.
+func CheckSubject(hasSubject bool) *saml.StatusError {
+	if !hasSubject {
+		return nil
+	}
+	return &saml.StatusError{Status: saml.StatusResponder, SubStatus: saml.StatusUnknownPrincipal,
+		Message: "The identity provider does not log in a principal named in the request: send the AuthnRequest without a Subject."}
 }
 
 // CheckScoping returns the status the bridge answers a request's Scoping
@@ -81,6 +97,10 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, l *login, lo
 	answer := func(se *saml.StatusError) { s.postError(ctx, w, log, l.stage, target, l.requestID, se) }
 
 	if se := CheckScoping(l.scoping, s.cfg.IDP.EntityID, s.cfg.UpstreamIssuer); se != nil {
+		answer(se)
+		return
+	}
+	if se := CheckSubject(l.hasSubject); se != nil {
 		answer(se)
 		return
 	}

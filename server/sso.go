@@ -46,6 +46,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		acsIndex:   req.Request.AttributeConsumingServiceIndex,
 		requested:  req.RequestedAttributes,
 		scoping:    req.Scoping,
+		hasSubject: req.Request.Subject != nil,
 		lang:       pageLang(r),
 	}
 	if r := req.RequestedAuthnContext; r != nil {

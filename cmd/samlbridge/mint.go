@@ -308,6 +308,9 @@ func mint(ctx context.Context, o *mintOptions, rnd io.Reader) (*minted, error) {
 		if se := server.CheckScoping(req.Scoping, env.base+server.PathMetadata, env.upstreamIssuer); se != nil {
 			return nil, fmt.Errorf("--request: the bridge would answer with status %s: %s", se.Code(), se.Message)
 		}
+		if se := server.CheckSubject(req.Request.Subject != nil); se != nil {
+			return nil, fmt.Errorf("--request: the bridge would answer with status %s: %s", se.Code(), se.Message)
+		}
 		if p := req.Request.IsPassive; p != nil && *p {
 			return nil, errors.New("--request has IsPassive=\"true\": the bridge answers it from its SSO session when one proves what it asks, and with status Responder/NoPassive otherwise, never after a fresh itsme login, which is what mint makes; capture a request without IsPassive")
 		}

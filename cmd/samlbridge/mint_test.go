@@ -306,6 +306,12 @@ func TestMintRefusesWhatTheBridgeRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withSubject, err := d.stack.SP.LoginURLWith(demo.IndexAuthentication, "", func(r *crewjam.AuthnRequest) {
+		r.Subject = &crewjam.Subject{NameID: &crewjam.NameID{Value: "other-user"}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	scoped := func(t *testing.T, scoping string) string {
 		req, err := d.stack.SP.SAML.MakeAuthenticationRequest(d.base+server.PathSSO, crewjam.HTTPRedirectBinding, crewjam.HTTPPostBinding)
 		if err != nil {
@@ -335,6 +341,7 @@ func TestMintRefusesWhatTheBridgeRefuses(t *testing.T) {
 		name, url, want string
 	}{
 		{"passive", passive, "IsPassive"},
+		{"Subject", withSubject, "Responder/UnknownPrincipal"},
 		{"ProxyCount 0", scoped(t, `<samlp:Scoping `+ns+` ProxyCount="0"/>`), "Responder/ProxyCountExceeded"},
 		{"IDPList without the bridge", scoped(t, `<samlp:Scoping `+ns+`><samlp:IDPList><samlp:IDPEntry ProviderID="https://other-idp.example/"/></samlp:IDPList></samlp:Scoping>`), "Responder/NoSupportedIDP"},
 	}
