@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crewjam/saml"
 )
 
 // maxDuration caps parsed xs:duration values; anything longer is as good as
@@ -78,6 +80,7 @@ func parseDuration(s string) (time.Duration, error) {
 // element.
 type rootInfo struct {
 	hasValidUntil bool
+	validUntil    time.Time     // zero: none given
 	cacheDuration time.Duration // 0: none given
 }
 
@@ -105,6 +108,13 @@ func readRoot(doc []byte) (rootInfo, error) {
 			switch a.Name.Local {
 			case "validUntil":
 				info.hasValidUntil = strings.TrimSpace(a.Value) != ""
+				if info.hasValidUntil {
+					var t saml.RelaxedTime
+					if err := t.UnmarshalText([]byte(a.Value)); err != nil {
+						return rootInfo{}, fmt.Errorf("validUntil %.40q is not a dateTime", a.Value)
+					}
+					info.validUntil = time.Time(t)
+				}
 			case "cacheDuration":
 				dur, err := parseDuration(a.Value)
 				if err != nil {

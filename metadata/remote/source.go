@@ -270,6 +270,9 @@ func (s *Source) refreshLocked(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if err := notOlder(doc.info, s.current.Load()); err != nil {
+		return err
+	}
 	s.current.Store(newSnapshot(doc.sps, doc.info))
 	s.etag, s.lastMod = resp.etag, resp.lastModified
 	s.log.Info("metadata: refreshed", "url", s.url, "service_providers", len(doc.sps))
@@ -279,6 +282,26 @@ func (s *Source) refreshLocked(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// notOlder refuses a document that would replace cur with an older copy
+// (MD-01, MD-02): a signed document stays valid for its signature until
+// its validUntil, so without this an attacker who can answer the fetch
+// (plain http, a compromised mirror) could serve a superseded copy,
+// with an SP's old endpoints or keys, for as long as it is valid. A
+// document is older when its root validUntil is earlier than the one in
+// use, or absent while the one in use has one.
+func notOlder(next rootInfo, cur *snapshot) error {
+	if cur == nil || cur.info.validUntil.IsZero() || !next.validUntil.IsZero() && !next.validUntil.Before(cur.info.validUntil) {
+		return nil
+	}
+	got := "no validUntil"
+	if !next.validUntil.IsZero() {
+		got = "validUntil " + next.validUntil.UTC().Format(time.RFC3339)
+	}
+	return fmt.Errorf("%w: the document has %s, earlier than the %s of the copy in use: an older copy is refused (rollback, MD-01); "+
+		"if the federation really shortened it, remove metadata_cache_file and restart",
+		metadata.ErrInvalidMetadata, got, cur.info.validUntil.UTC().Format(time.RFC3339))
 }
 
 // interval is the delay until the next refresh after a success: the

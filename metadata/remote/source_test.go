@@ -505,3 +505,57 @@ func TestSourceCacheReadOnly(t *testing.T) {
 		t.Errorf("a read-only source changed the cache file (err %v)", err)
 	}
 }
+
+// TestSourceRefusesAnOlderCopy (MD-01, MD-02): a genuinely signed but
+// superseded document, served by whoever answers the fetch, does not
+// replace the copy in use: its validUntil is earlier, or it has none.
+// A newer one does.
+func TestSourceRefusesAnOlderCopy(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	srv := newMDServer(t)
+	doc := func(validUntil time.Duration, acs int) []byte {
+		o := docOpts{}
+		if validUntil > 0 {
+			o.validUntil = t0.Add(validUntil)
+		}
+		return sign(t, aggregate(o, entity(t, spID(1), acsURL(acs))), "fed", remotetest.Options{})
+	}
+	s, _ := newTestSource(t, srv, clk, nil)
+	acs := func() string {
+		t.Helper()
+		sps := s.ServiceProviders()
+		if len(sps) != 1 {
+			t.Fatalf("%d SPs served, want 1", len(sps))
+		}
+		return sps[0].DefaultACS.Location
+	}
+	srv.serve(doc(48*time.Hour, 1))
+	if err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		validUntil time.Duration
+	}{
+		{"earlier validUntil", 24 * time.Hour},
+		{"no validUntil", 0},
+	} {
+		srv.serve(doc(tt.validUntil, 2))
+		err := s.Refresh(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "rollback") {
+			t.Errorf("%s: refresh err = %v, want the older copy refused", tt.name, err)
+		}
+		if got := acs(); got != acsURL(1) {
+			t.Errorf("%s: serving ACS %s, want the newer copy's %s", tt.name, got, acsURL(1))
+		}
+	}
+	srv.serve(doc(48*time.Hour, 3)) // the same validUntil: a re-publication, taken
+	if err := s.Refresh(context.Background()); err != nil || acs() != acsURL(3) {
+		t.Errorf("same validUntil: err %v, ACS %s; want it taken", err, acs())
+	}
+	srv.serve(doc(72*time.Hour, 4))
+	if err := s.Refresh(context.Background()); err != nil || acs() != acsURL(4) {
+		t.Errorf("later validUntil: err %v, ACS %s; want it taken", err, acs())
+	}
+}
