@@ -125,6 +125,30 @@ func TestMap(t *testing.T) {
 			want:    map[string]string{},
 		},
 		{
+			name:    "national number with wrong check digits",
+			claims:  map[string]any{P + "BENationalNumber": "81042419836"},
+			release: all,
+			want:    map[string]string{},
+		},
+		{
+			name:    "national number of someone born in 2001 (check digits over 2 and the nine digits)",
+			claims:  map[string]any{P + "BENationalNumber": "01020300170"},
+			release: []string{"nin"},
+			want:    map[string]string{"nin": "01020300170"},
+		},
+		{
+			name:    "the same nine digits with the check digits of a 1901 birth",
+			claims:  map[string]any{P + "BENationalNumber": "01020300141"},
+			release: []string{"nin"},
+			want:    map[string]string{"nin": "01020300141"},
+		},
+		{
+			name:    "all zeros",
+			claims:  map[string]any{P + "BENationalNumber": "00000000000"},
+			release: all,
+			want:    map[string]string{},
+		},
+		{
 			name:    "national number with letters",
 			claims:  map[string]any{P + "BENationalNumber": "8104241983X"},
 			release: all,

@@ -1,6 +1,7 @@
 package attributes
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/samlbridge/samlbridge/itsme"
@@ -31,10 +32,27 @@ func belgianNumber(claims map[string]any) (string, bool) {
 		return "", false
 	}
 	s = stripSeparators.Replace(s)
-	if len(s) != 11 || !allDigits(s) {
+	if len(s) != 11 || !allDigits(s) || !belgianCheckDigits(s) {
 		return "", false
 	}
 	return s, true
+}
+
+// belgianCheckDigits reports whether the last two digits of an 11-digit
+// Belgian national (or BIS) number are its check digits: 97 minus the
+// first nine digits modulo 97, or, for people born from 2000 on, minus
+// "2" followed by those nine digits modulo 97. A number that fails both
+// is not a national number, whatever sent it.
+func belgianCheckDigits(s string) bool {
+	base, err := strconv.ParseUint(s[:9], 10, 64)
+	if err != nil {
+		return false
+	}
+	check, err := strconv.ParseUint(s[9:], 10, 64)
+	if err != nil {
+		return false
+	}
+	return check == 97-base%97 || check == 97-(2_000_000_000+base)%97
 }
 
 // nationalNumber returns the national number and its issuing country:
