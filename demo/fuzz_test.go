@@ -357,6 +357,12 @@ func TestCallbackSeeds(t *testing.T) {
 		{seed: "wrong_cookie", status: http.StatusBadRequest},
 		{seed: "unknown_state", status: http.StatusBadRequest},
 		{seed: "duplicate_state", status: http.StatusBadRequest},
+		// OIDC-08: parameter pollution. Without the refusal the first value
+		// would be used: the live code, the configured issuer.
+		{seed: "duplicate_code", status: http.StatusBadRequest},
+		{seed: "duplicate_error", status: http.StatusBadRequest},
+		{seed: "duplicate_error_description", status: http.StatusBadRequest},
+		{seed: "duplicate_iss", status: http.StatusBadRequest},
 	} {
 		t.Run(tc.seed, func(t *testing.T) {
 			query, cookie := readCallbackSeed(t, tc.seed)

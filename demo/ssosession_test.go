@@ -12,11 +12,112 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+	crewjam "github.com/crewjam/saml"
+
 	"github.com/samlbridge/samlbridge/internal/htmlform"
+	"github.com/samlbridge/samlbridge/itsme"
+	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/server"
 	"github.com/samlbridge/samlbridge/session"
 	"github.com/samlbridge/samlbridge/session/memory"
 )
+
+// requestAuthnContext adds a RequestedAuthnContext for class, compared by
+// cmp, at the end of an AuthnRequest (after Issuer and NameIDPolicy).
+func requestAuthnContext(cmp, class string) func(*etree.Element) {
+	return func(el *etree.Element) {
+		el.AddChild((&crewjam.RequestedAuthnContext{Comparison: cmp, AuthnContextClassRef: class}).Element())
+	}
+}
+
+// classRefOf is the AuthnContextClassRef of an assertion.
+func classRefOf(t *testing.T, a *crewjam.Assertion) string {
+	t.Helper()
+	if len(a.AuthnStatements) != 1 || a.AuthnStatements[0].AuthnContext.AuthnContextClassRef == nil {
+		t.Fatalf("assertion without one AuthnStatement and class: %+v", a.AuthnStatements)
+	}
+	return a.AuthnStatements[0].AuthnContext.AuthnContextClassRef.Value
+}
+
+// TestSSOSessionStepUpACR: a session proved at acr_basic does not prove
+// acr_advanced. A request for acr_advanced is not served from it: a
+// passive one gets Responder/NoPassive, another goes to itsme, asking for
+// acr_advanced; after that confirmation the session serves acr_advanced.
+func TestSSOSessionStepUpACR(t *testing.T) {
+	var mu sync.Mutex
+	var issued []string // the acr of every ID token the emulator issued
+	lastACR := func() (string, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(issued) == 0 {
+			return "", 0
+		}
+		return issued[len(issued)-1], len(issued)
+	}
+	fs := newFeatureStack(t, Options{
+		SSOSession: server.SSOSession{Enabled: true, Lifetime: time.Hour},
+		EmulatorHook: func(kind string, c map[string]any) {
+			if kind == "id_token" {
+				acr, _ := c["acr"].(string)
+				mu.Lock()
+				issued = append(issued, acr)
+				mu.Unlock()
+			}
+		},
+	})
+	advanced := requestAuthnContext("exact", itsme.ACRAdvanced)
+	b := newBrowser(t)
+
+	// No RequestedAuthnContext: an acr_basic login starts the session.
+	u, id := fs.a.authnRequest(fs.base, nil, "")
+	first := fs.a.accept(mustForm(t, approve(t, b, b.get(u)), fs.a.sp.AcsURL.String()), id)
+	if acr, _ := lastACR(); acr != itsme.ACRBasic {
+		t.Fatalf("the first login was at acr %q, want %q", acr, itsme.ACRBasic)
+	}
+	if got := classRefOf(t, first); got == itsme.ACRAdvanced {
+		t.Fatalf("the first login asserted %s", got)
+	}
+
+	// Passive, acr_advanced: the session cannot prove it, itsme is not
+	// asked.
+	u, _ = fs.b.authnRequest(fs.base, edits(setAttr("IsPassive", "true"), advanced), "")
+	p := b.get(u)
+	if strings.HasPrefix(p.url.Path, emulatorPathPrefix) {
+		t.Fatal("a passive request went to itsme")
+	}
+	top, sub, hasAssertion := statusOf(t, mustForm(t, p, fs.b.sp.AcsURL.String()))
+	if top != saml.StatusResponder || sub != saml.StatusNoPassive || hasAssertion {
+		t.Errorf("passive acr_advanced request after an acr_basic login: %s / %s (assertion %v), want Responder / NoPassive",
+			top, sub, hasAssertion)
+	}
+
+	// Not passive: itsme is asked for acr_advanced.
+	u, id = fs.b.authnRequest(fs.base, advanced, "")
+	p = b.get(u)
+	if !strings.HasPrefix(p.url.Path, emulatorPathPrefix+"/") {
+		t.Fatalf("an acr_advanced request was served from an acr_basic session (%d at %s)", p.status, p.url.Path)
+	}
+	_, before := lastACR()
+	stepped := fs.b.accept(mustForm(t, approve(t, b, p), fs.b.sp.AcsURL.String()), id)
+	if acr, n := lastACR(); n != before+1 || acr != itsme.ACRAdvanced {
+		t.Fatalf("the step-up login was at acr %q (%d tokens), want %q", acr, n-before, itsme.ACRAdvanced)
+	}
+	if got := classRefOf(t, stepped); got != itsme.ACRAdvanced {
+		t.Errorf("the step-up login asserted %q, want %q", got, itsme.ACRAdvanced)
+	}
+
+	// The session now proves acr_advanced: served passively, without itsme.
+	u, id = fs.a.authnRequest(fs.base, edits(setAttr("IsPassive", "true"), advanced), "")
+	_, n := lastACR()
+	served := fs.a.accept(mustForm(t, b.get(u), fs.a.sp.AcsURL.String()), id)
+	if got := classRefOf(t, served); got != itsme.ACRAdvanced {
+		t.Errorf("served from the stepped-up session with %q, want %q", got, itsme.ACRAdvanced)
+	}
+	if _, after := lastACR(); after != n {
+		t.Error("the stepped-up session did not serve the passive request: itsme issued a token")
+	}
+}
 
 // rendezvousStore holds back reads of SSO sessions, once armed, until two
 // readers have arrived, so that two callbacks are sure to have read the

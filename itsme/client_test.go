@@ -3,6 +3,7 @@ package itsme
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -585,6 +586,63 @@ func TestJWKSFiltersKeys(t *testing.T) {
 	}
 	if _, _, _, err := parseJWKS([]byte(`{"keys":[]}`)); !errors.Is(err, ErrJWKS) {
 		t.Errorf("empty set: err = %v", err)
+	}
+}
+
+// weakTestKey is a 1024-bit RSA TEST KEY, generated once per test binary:
+// a key below the 2048-bit minimum that itsme must not be trusted with.
+var weakTestKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 1024) })
+
+// TestExchangeRefusesWeakSigningKey: itsme publishes a 1024-bit signing
+// key (well formed, use=sig, RS256) and signs the ID token with it. The key
+// is never used, so the token is refused: next to a good key its kid is
+// unknown, and on its own the JWK Set has no usable signing key.
+func TestExchangeRefusesWeakSigningKey(t *testing.T) {
+	const kidWeak = "op-sig-1024-test-key"
+	weak, err := weakTestKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakJWK := jose.JSONWebKey{Key: &weak.PublicKey, KeyID: kidWeak, Use: "sig", Algorithm: "RS256"}
+	tests := []struct {
+		name      string
+		publish   func(current []jose.JSONWebKey) []jose.JSONWebKey
+		wantErr   error
+		wantStage string
+		wantCode  string
+	}{
+		{name: "next to a 2048-bit key", wantErr: ErrUnknownKey, wantStage: StageIDToken, wantCode: CodeInvalidToken,
+			publish: func(current []jose.JSONWebKey) []jose.JSONWebKey { return append(current, weakJWK) }},
+		{name: "as the only signing key", wantErr: ErrJWKS, wantStage: StageJWKS, wantCode: CodeProtocol,
+			publish: func(current []jose.JSONWebKey) []jose.JSONWebKey {
+				out := []jose.JSONWebKey{weakJWK}
+				for _, k := range current {
+					if k.Use == "enc" { // itsme's encryption key stays
+						out = append(out, k)
+					}
+				}
+				return out
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op, c, req := setup(t, nil)
+			req.Claims.UserInfo = nil
+			op.set(func(op *fakeOP) {
+				op.jwksKeys = tt.publish(op.jwksKeys)
+				op.mintID = func(m map[string]any) string {
+					return op.sealed(signRaw(t, jose.RS256, weak, kidWeak, mustJSON(t, m)))
+				}
+			})
+			id, err := c.Exchange(context.Background(), testCode, req)
+			if id != nil {
+				t.Fatalf("got an identity for a token signed by a 1024-bit key: %+v", id)
+			}
+			ie := asError(t, err)
+			if !errors.Is(err, tt.wantErr) || ie.Stage != tt.wantStage || ie.Code != tt.wantCode {
+				t.Errorf("err = %v (stage %q code %q), want %v at %s/%s", err, ie.Stage, ie.Code, tt.wantErr, tt.wantStage, tt.wantCode)
+			}
+		})
 	}
 }
 

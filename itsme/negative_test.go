@@ -109,6 +109,22 @@ func (op *fakeOP) rawJSONSigned(payload string) string {
 	return signRaw(op.t, jose.RS256, op.keys.opSig, kidOPSig, []byte(payload))
 }
 
+// encryptWithCty wraps plaintext in a JWE the way itsme does
+// (RSA-OAEP-256, A128CBC-HS256) but with the content type cty.
+func encryptWithCty(t testing.TB, cty string, key any, kid string, plaintext []byte) *jose.JSONWebEncryption {
+	t.Helper()
+	e, err := jose.NewEncrypter(jose.A128CBC_HS256, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: key, KeyID: kid},
+		(&jose.EncrypterOptions{}).WithContentType(jose.ContentType(cty)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwe, err := e.Encrypt(plaintext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwe
+}
+
 func TestExchangeRejectsBadIDTokens(t *testing.T) {
 	bridgeEnc := func(k *testKeys) (any, string) { return &k.bridge.Enc.Key.PublicKey, k.bridge.Enc.KeyID() }
 	tests := []struct {
@@ -167,6 +183,16 @@ func TestExchangeRejectsBadIDTokens(t *testing.T) {
 		{name: "JWS without kid is checked against every signing key",
 			mint: func(t *testing.T, op *fakeOP, m map[string]any) string {
 				return op.sealed(signRaw(t, jose.RS256, op.keys.opSig, "", mustJSON(t, m)))
+			}},
+		{name: "cty not a JWT", wantErr: ErrAlgorithm,
+			mint: func(t *testing.T, op *fakeOP, m map[string]any) string {
+				key, kid := bridgeEnc(op.keys)
+				return compact(t, encryptWithCty(t, "json", key, kid, []byte(op.signed(m))))
+			}},
+		{name: "cty application/jwt",
+			mint: func(t *testing.T, op *fakeOP, m map[string]any) string {
+				key, kid := bridgeEnc(op.keys)
+				return compact(t, encryptWithCty(t, "application/jwt", key, kid, []byte(op.signed(m))))
 			}},
 		{name: "token too large", wantErr: ErrTokenTooLarge,
 			mint: func(t *testing.T, op *fakeOP, m map[string]any) string {
