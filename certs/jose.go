@@ -3,6 +3,7 @@ package certs
 import (
 	"crypto/rsa"
 	"errors"
+	"fmt"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -22,22 +23,36 @@ type JOSEKeys struct {
 	NextSig *KeyPair
 }
 
-// Validate reports whether both keys are present and distinct.
+// Validate reports whether both keys are present and every key is
+// distinct: the signing, next signing, encryption and old encryption keys,
+// compared by public key (key separation: a key that both decrypts and
+// signs turns a decryption oracle into a signature oracle). Each key found
+// twice is one error, joined.
 func (k *JOSEKeys) Validate() error {
 	if k == nil || k.Sig == nil || k.Enc == nil {
 		return errors.New("certs: JOSE keys need one signing and one encryption key")
 	}
-	if k.Sig.Key.PublicKey.Equal(&k.Enc.Key.PublicKey) {
-		return errors.New("certs: the JOSE signing and encryption keys must differ (key separation)")
+	uses := []KeyUse{
+		{Name: "the signing key", Purpose: "signing", Key: publicKey(k.Sig)},
+		{Name: "the next signing key", Purpose: "signing", Key: publicKey(k.NextSig)},
+		{Name: "the encryption key", Purpose: "decryption", Key: publicKey(k.Enc)},
 	}
-	if k.NextSig != nil {
-		for _, kp := range append([]*KeyPair{k.Sig, k.Enc}, k.OldEnc...) {
-			if kp != nil && k.NextSig.Key.PublicKey.Equal(&kp.Key.PublicKey) {
-				return errors.New("certs: the next JOSE signing key must differ from the current signing and encryption keys")
-			}
-		}
+	for i, kp := range k.OldEnc {
+		uses = append(uses, KeyUse{Name: fmt.Sprintf("old encryption key %d", i), Purpose: "decryption", Key: publicKey(kp)})
 	}
-	return nil
+	var errs []error
+	for _, r := range FindKeyReuse(uses) {
+		errs = append(errs, fmt.Errorf("certs: JOSE keys: %w", r))
+	}
+	return errors.Join(errs...)
+}
+
+// publicKey returns the public half of kp, or nil when kp is nil.
+func publicKey(kp *KeyPair) *rsa.PublicKey {
+	if kp == nil || kp.Key == nil {
+		return nil
+	}
+	return &kp.Key.PublicKey
 }
 
 // SigningKey returns the private signing key with its kid, ready for

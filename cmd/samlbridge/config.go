@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -107,7 +108,7 @@ type TLSConfig struct {
 type SAMLConfig struct {
 	// SigningKeyFile is the current SAML signing key: it signs responses
 	// and the IdP metadata. Required: an RSA key of at least 2048 bits,
-	// PKCS#1 or PKCS#8 PEM.
+	// PKCS#1 or PKCS#8 PEM, used for nothing else (not an itsme key).
 	SigningKeyFile string `yaml:"signing_key_file"`
 	// SigningCertFile is the certificate of signing_key_file, published
 	// in the IdP metadata. Required unless signing_key_file also holds
@@ -117,8 +118,8 @@ type SAMLConfig struct {
 	// metadata next to the current one but never used to sign: the next
 	// key before a rollover, the previous one during the overlap after it.
 	// Optional (default none); each file holds one PEM certificate with an
-	// RSA key of 2048 to 8192 bits, not expired, listed once, and not the
-	// current certificate.
+	// RSA key of 2048 to 8192 bits, not expired, listed once, not the
+	// current certificate, and not for a key of the itsme section.
 	AdditionalSigningCertFiles []string `yaml:"additional_signing_cert_files"`
 	// WantAuthnRequestsSigned makes every SP sign its AuthnRequests, and
 	// says so in the IdP metadata. Default false.
@@ -153,20 +154,22 @@ type ItsmeConfig struct {
 	Services map[string]string `yaml:"services"`
 	// SigningKeyFile signs the request objects and the client assertions
 	// sent to itsme; published in /jwks with use=sig. Required: an RSA key
-	// of at least 2048 bits, PEM, different from encryption_key_file.
+	// of at least 2048 bits, PEM, different from every other key of the
+	// configuration.
 	SigningKeyFile string `yaml:"signing_key_file"`
 	// EncryptionKeyFile decrypts what itsme encrypts for the bridge;
 	// published in /jwks with use=enc. Required: an RSA key of at least
-	// 2048 bits, PEM.
+	// 2048 bits, PEM, different from every other key of the configuration.
 	EncryptionKeyFile string `yaml:"encryption_key_file"`
 	// OldEncryptionKeyFiles are rotated-out encryption keys, still tried
 	// for decryption and published in /jwks; keep each at least 24 h after
-	// it was replaced. Optional (default none).
+	// it was replaced. Optional (default none); each listed once, and
+	// neither encryption_key_file nor any other key of the configuration.
 	OldEncryptionKeyFiles []string `yaml:"old_encryption_key_files"`
 	// NextSigningKeyFile is published in /jwks next to the signing key but
 	// signs nothing, so that itsme knows it before it becomes
 	// signing_key_file (publish it 24 h before). Optional (default none);
-	// it must differ from the other keys.
+	// it must differ from every other key of the configuration.
 	NextSigningKeyFile string `yaml:"next_signing_key_file"`
 	// EncryptRequestObject encrypts the request object to itsme's
 	// encryption key. Default true.
@@ -754,7 +757,18 @@ type Resolved struct {
 
 	// sourcePaths[i] is the key path of Sources[i], for check's reports.
 	sourcePaths []string
+	// keyUses are the loaded keys with their settings, in configuration
+	// order, for checkKeySeparation.
+	keyUses []certs.KeyUse
 }
+
+// The purposes of the configured keys, as key separation problems name
+// them.
+const (
+	purposeSAMLSigning     = "SAML signing"
+	purposeItsmeSigning    = "itsme signing"
+	purposeItsmeDecryption = "itsme decryption"
+)
 
 // certWarningWindow is how long before a certificate's expiry check
 // starts warning about it.
@@ -916,6 +930,7 @@ func (c *Config) resolve(now time.Time, clock func() time.Time, audit *remoteAud
 	}
 	c.resolveSAML(r, v, now)
 	c.resolveItsme(r, v)
+	checkKeySeparation(r, v)
 	// Pairwise secret.
 	if secret, err := c.PairwiseSecret.load(c); err != nil {
 		v.add("pairwise_secret", "%w", err)
@@ -997,11 +1012,14 @@ func (c *Config) resolveSAML(r *Resolved, v *validation, now time.Time) {
 		v.add("saml.signing_key_file", "missing (the PEM RSA key that signs responses and metadata)")
 	} else if kp, err := certs.LoadFiles(c.path(c.SAML.SigningKeyFile), c.path(c.SAML.SigningCertFile)); err != nil {
 		v.add("saml.signing_key_file", "%w", err)
-	} else if kp.Cert == nil {
-		v.add("saml.signing_cert_file", "missing (no certificate for the SAML signing key)")
 	} else {
-		v.certDates("saml.signing_cert_file", kp.Cert, now, true)
-		r.SAMLKey = kp
+		r.keyUses = append(r.keyUses, certs.KeyUse{Name: "saml.signing_key_file", Purpose: purposeSAMLSigning, Key: &kp.Key.PublicKey})
+		if kp.Cert == nil {
+			v.add("saml.signing_cert_file", "missing (no certificate for the SAML signing key)")
+		} else {
+			v.certDates("saml.signing_cert_file", kp.Cert, now, true)
+			r.SAMLKey = kp
+		}
 	}
 	for i, f := range c.SAML.AdditionalSigningCertFiles {
 		where := fmt.Sprintf("saml.additional_signing_cert_files[%d]", i)
@@ -1025,6 +1043,13 @@ func (c *Config) resolveSAML(r *Resolved, v *validation, now time.Time) {
 		}
 		v.certDates(where, cert, now, false)
 		r.SAMLAdditionalCerts = append(r.SAMLAdditionalCerts, cert)
+		// A SAML signing key may be published in several certificates
+		// (one renewed for the same key): only its first is compared with
+		// the keys of other purposes.
+		sameSAMLKey := func(u certs.KeyUse) bool { return u.Purpose == purposeSAMLSigning && u.Key.Equal(cert.PublicKey) }
+		if pub, ok := cert.PublicKey.(*rsa.PublicKey); ok && !slices.ContainsFunc(r.keyUses, sameSAMLKey) {
+			r.keyUses = append(r.keyUses, certs.KeyUse{Name: where, Purpose: purposeSAMLSigning, Key: pub})
+		}
 	}
 	if (c.SAML.OrganizationName == "") != (c.SAML.OrganizationURL == "") {
 		where := "saml.organization_url"
@@ -1071,10 +1096,16 @@ func (c *Config) resolveItsme(r *Resolved, v *validation) {
 		v.add("itsme.breaker.cooldown", "%s must be between 0 (the default, 30s) and 1h", c.Itsme.Breaker.Cooldown)
 	}
 	jose := &certs.JOSEKeys{}
+	use := func(name, purpose string, kp *certs.KeyPair) {
+		r.keyUses = append(r.keyUses, certs.KeyUse{Name: name, Purpose: purpose, Key: &kp.Key.PublicKey})
+	}
 	for _, k := range []struct {
-		name, file string
-		dst        **certs.KeyPair
-	}{{"itsme.signing_key_file", c.Itsme.SigningKeyFile, &jose.Sig}, {"itsme.encryption_key_file", c.Itsme.EncryptionKeyFile, &jose.Enc}} {
+		name, file, purpose string
+		dst                 **certs.KeyPair
+	}{
+		{"itsme.signing_key_file", c.Itsme.SigningKeyFile, purposeItsmeSigning, &jose.Sig},
+		{"itsme.encryption_key_file", c.Itsme.EncryptionKeyFile, purposeItsmeDecryption, &jose.Enc},
+	} {
 		if k.file == "" {
 			v.add(k.name, "missing (a PEM RSA key, published in /jwks)")
 			continue
@@ -1085,27 +1116,47 @@ func (c *Config) resolveItsme(r *Resolved, v *validation) {
 			continue
 		}
 		*k.dst = kp
+		use(k.name, k.purpose, kp)
 	}
 	for i, f := range c.Itsme.OldEncryptionKeyFiles {
+		where := fmt.Sprintf("itsme.old_encryption_key_files[%d]", i)
 		kp, err := certs.LoadFiles(c.path(f), "")
 		if err != nil {
-			v.add(fmt.Sprintf("itsme.old_encryption_key_files[%d]", i), "%w", err)
+			v.add(where, "%w", err)
 			continue
 		}
 		jose.OldEnc = append(jose.OldEnc, kp)
+		use(where, purposeItsmeDecryption, kp)
 	}
 	if f := c.Itsme.NextSigningKeyFile; f != "" {
 		if kp, err := certs.LoadFiles(c.path(f), ""); err != nil {
 			v.add("itsme.next_signing_key_file", "%w", err)
 		} else {
 			jose.NextSig = kp
+			use("itsme.next_signing_key_file", purposeItsmeSigning, kp)
 		}
 	}
 	if jose.Sig != nil && jose.Enc != nil {
-		if err := jose.Validate(); err != nil {
+		r.JOSE = jose
+	}
+}
+
+// checkKeySeparation refuses every key configured twice, compared by
+// public key across the SAML signing key and the certificates published
+// for its rollover, the itsme signing and next signing keys, and the itsme
+// encryption and old encryption keys (catalogue OIDC-20: a key that both
+// decrypts and signs turns a decryption oracle into a signature oracle).
+// Each reuse is a problem at the later setting, naming the earlier one.
+// When there is none, the JOSE keys' own Validate runs as well.
+func checkKeySeparation(r *Resolved, v *validation) {
+	reuse := certs.FindKeyReuse(r.keyUses)
+	for _, k := range reuse {
+		v.add(k.Again.Name, "holds the same key as %s: %s", k.First.Name, k.Advice())
+	}
+	if len(reuse) == 0 && r.JOSE != nil {
+		if err := r.JOSE.Validate(); err != nil {
 			v.add("itsme", "keys: %w", err)
 		}
-		r.JOSE = jose
 	}
 }
 

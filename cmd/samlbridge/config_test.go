@@ -541,7 +541,8 @@ func TestOperationsConfig(t *testing.T) {
 	withItsme := func(extra string) string {
 		return strings.Replace(base, "encryption_key_file: enc.key}", "encryption_key_file: enc.key"+extra+"}", 1)
 	}
-	good := withItsme(", timeout: 3s, breaker: {threshold: 7, cooldown: 1m}, next_signing_key_file: saml.key") +
+	writeTestKey(t, dir, "next")
+	good := withItsme(", timeout: 3s, breaker: {threshold: 7, cooldown: 1m}, next_signing_key_file: next.key") +
 		"metrics: {listen: \"127.0.0.1:9090\", pprof: true}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"prod-a:\"}\n"
 	writeFile(t, dir, "c.yaml", good)
 	cfg, err := LoadConfig(p)
@@ -573,7 +574,7 @@ func TestOperationsConfig(t *testing.T) {
 	checkFails(t, p,
 		"itsme.timeout (line 3): 2m0s", "itsme.breaker.threshold (line 3): -1", "itsme.breaker.cooldown (line 3): 2h0m0s",
 		`metrics.listen (line 7): "9090"`, `session.key_prefix (line 8): "{slot}"`,
-		"the next JOSE signing key must differ",
+		"itsme.next_signing_key_file (line 3): holds the same key as itsme.signing_key_file",
 	)
 
 	writeFile(t, dir, "c.yaml", base+"metrics: {pprof: true}\n")
