@@ -172,7 +172,9 @@ type ItsmeConfig struct {
 	// it must differ from every other key of the configuration.
 	NextSigningKeyFile string `yaml:"next_signing_key_file"`
 	// EncryptRequestObject encrypts the request object to itsme's
-	// encryption key. Default true.
+	// encryption key. Default true. itsme requires it of clients that
+	// authenticate with private_key_jwt, as the bridge does, so false is
+	// for another provider only, and check warns about it.
 	EncryptRequestObject *bool `yaml:"encrypt_request_object"`
 	// Timeout bounds each call to itsme; a login makes at most three
 	// calls after the user confirms. Default 10s; at most 1m.
@@ -1076,6 +1078,9 @@ func (c *Config) resolveItsme(r *Resolved, v *validation) {
 	}
 	if c.Itsme.ClientID == "" {
 		v.add("itsme.client_id", "missing (the partner code from itsme onboarding)")
+	}
+	if e := c.Itsme.EncryptRequestObject; e != nil && !*e {
+		v.warn("itsme.encrypt_request_object", "false: itsme refuses request objects that are signed but not encrypted from a private_key_jwt client such as the bridge (invalid_request_object); leave it true unless the provider is not itsme")
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.Itsme.Services)) {
 		if k != string(itsme.ServiceAuthentication) && k != string(itsme.ServiceIdentification) {

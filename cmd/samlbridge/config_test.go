@@ -898,3 +898,33 @@ func loadResolved(t *testing.T, p string) (*Config, *Resolved) {
 	}
 	return c, r
 }
+
+// TestUnencryptedRequestObjectWarns: encrypt_request_object: false is
+// accepted (another provider may want it) but check warns, since itsme
+// refuses such request objects from a private_key_jwt client; the
+// default draws no warning.
+func TestUnencryptedRequestObjectWarns(t *testing.T) {
+	const want = "warning: itsme.encrypt_request_object (line 3): false: itsme refuses request objects"
+	for _, off := range []bool{false, true} {
+		dir := t.TempDir()
+		p := writeValidConfig(t, dir, "")
+		if off {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edited := strings.Replace(string(b), "encryption_key_file: enc.key}", "encryption_key_file: enc.key, encrypt_request_object: false}", 1)
+			if edited == string(b) {
+				t.Fatal("test set-up: the itsme section was not edited")
+			}
+			writeFile(t, dir, "c.yaml", edited)
+		}
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"check", "--config", p}, &out, &errb); code != 0 {
+			t.Fatalf("encrypt_request_object off=%v: exit %d:\n%s", off, code, errb.String())
+		}
+		if got := strings.Contains(errb.String(), want); got != off {
+			t.Errorf("encrypt_request_object off=%v: warning present %v, want %v:\n%s", off, got, off, errb.String())
+		}
+	}
+}
