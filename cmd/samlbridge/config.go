@@ -762,6 +762,11 @@ type Resolved struct {
 	// keyUses are the loaded keys with their settings, in configuration
 	// order, for checkKeySeparation.
 	keyUses []certs.KeyUse
+	// Warnings are what check reports as warnings (a certificate close to
+	// its expiry, an SP certificate outside its dates, a setting itsme
+	// refuses); they do not stop the bridge, which logs them at start and
+	// on reload.
+	Warnings []Problem
 }
 
 // The purposes of the configured keys, as key separation problems name
@@ -797,6 +802,7 @@ func (c *Config) resolveReported(now time.Time, clock func() time.Time) (*Resolv
 	if len(v.errs) > 0 {
 		return nil, joinProblems(v.errs)
 	}
+	r.Warnings = v.warnings
 	return r, nil
 }
 

@@ -118,6 +118,7 @@ func serveConfig(ctx context.Context, path string, reload <-chan struct{}, stdou
 		return err
 	}
 	slog.SetDefault(log) // the metadata fetchers log through it
+	logWarnings(log, r)
 	sh := &shared{log: log, metrics: metrics.New()}
 	sh.store, err = openStore(ctx, cfg, r, log)
 	if err != nil {
@@ -203,6 +204,14 @@ func serveConfig(ctx context.Context, path string, reload <-chan struct{}, stdou
 	return err
 }
 
+// logWarnings logs what check would report as warnings about the
+// configuration, so that an admin who runs only serve sees them too.
+func logWarnings(log *slog.Logger, r *Resolved) {
+	for _, w := range r.Warnings {
+		log.Warn("configuration warning", "problem", w.Error())
+	}
+}
+
 // loadPath loads and resolves the configuration file at path.
 func loadPath(path string) (*Config, *Resolved, error) {
 	cfg, err := LoadConfig(path)
@@ -239,6 +248,7 @@ func reloadNode(ctx context.Context, path string, old *node, sh *shared) (*node,
 	if err != nil {
 		return nil, err
 	}
+	logWarnings(sh.log, r)
 	for _, c := range []struct {
 		name     string
 		was, now any

@@ -48,6 +48,13 @@ type serveStack struct {
 
 func startServe(t *testing.T) *serveStack {
 	t.Helper()
+	return startServeWith(t, nil)
+}
+
+// startServeWith is startServe with the configuration file's text passed
+// through edit before serve starts (nil: unchanged).
+func startServeWith(t *testing.T, edit func(string) string) *serveStack {
+	t.Helper()
 	dir := t.TempDir()
 	listen, admin := freeAddr(t), freeAddr(t)
 	base := "http://" + listen
@@ -55,6 +62,9 @@ func startServe(t *testing.T) *serveStack {
 	issuer := "http://" + emuSrv.Listener.Addr().String() + "/v2"
 	p := writeValidConfig(t, dir, fmt.Sprintf("listen: %s\nmetrics: {listen: %s}\nlog: {level: debug, format: text}\n", listen, admin))
 	cfg := strings.NewReplacer("https://idp.example", base, "https://idp.e2e.itsme.services/v2", issuer).Replace(readFile(t, p))
+	if edit != nil {
+		cfg = edit(cfg)
+	}
 	writeFile(t, dir, "c.yaml", cfg)
 	sig, err := certs.LoadFiles(filepath.Join(dir, "sig.key"), "")
 	if err != nil {
@@ -269,5 +279,28 @@ func TestAdminMuxProfiles(t *testing.T) {
 		if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.body) {
 			t.Errorf("pprof=%v GET %s: %d %.80q, want %d containing %q", tt.pprof, tt.path, rec.Code, rec.Body.String(), tt.code, tt.body)
 		}
+	}
+}
+
+// TestServeLogsConfigWarnings: what check reports as warnings, serve
+// logs at start and at each reload, for an admin who runs only serve.
+func TestServeLogsConfigWarnings(t *testing.T) {
+	const flag = "encryption_key_file: enc.key}"
+	s := startServeWith(t, func(cfg string) string {
+		if !strings.Contains(cfg, flag) {
+			t.Fatal("test set-up: the itsme section was not found")
+		}
+		return strings.Replace(cfg, flag, "encryption_key_file: enc.key, encrypt_request_object: false}", 1)
+	})
+	count := func() int {
+		return strings.Count(s.stderr.String(), `msg="configuration warning" problem="itsme.encrypt_request_object (line 3): false: itsme refuses`)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("after start: %d warnings logged, want 1:\n%s", n, s.stderr.String())
+	}
+	s.reload <- struct{}{}
+	s.waitFor(t, s.admin+"/metrics", `samlbridge_config_reloads_total{outcome="ok"} 2`)
+	if n := count(); n != 2 {
+		t.Errorf("after a reload: %d warnings logged, want 2:\n%s", n, s.stderr.String())
 	}
 }
