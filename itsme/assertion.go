@@ -9,12 +9,9 @@ import "time"
 // does not wait for an RSA signature.
 func (c *Client) clientAssertion(tokenEndpoint string) (string, error) {
 	now := c.cfg.Now()
-	jwt, ok := c.assertions.take(tokenEndpoint, now)
-	if r, more := c.assertions.reserve(tokenEndpoint); more {
-		go restock(c, c.assertions, r, "a client assertion", func(now time.Time) (string, error) {
-			return c.signClientAssertion(tokenEndpoint, now)
-		})
-	}
+	jwt, ok := c.assertions.draw(c, tokenEndpoint, now, "a client assertion", func(now time.Time) (string, error) {
+		return c.signClientAssertion(tokenEndpoint, now)
+	})
 	if ok {
 		return jwt, nil
 	}

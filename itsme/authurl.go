@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -56,7 +55,7 @@ func (c *Client) BeginAuth(ctx context.Context, req AuthRequest) (AuthRequest, s
 	}
 	kind, err := requestKind(req)
 	if err == nil {
-		_, err = c.checkAuthRequest(withPlaceholderSecrets(req))
+		_, err = c.serviceScope(req.Service)
 	}
 	if err != nil {
 		return req, "", newError(StageAuthorization, CodeProtocol, err)
@@ -66,13 +65,10 @@ func (c *Client) BeginAuth(ctx context.Context, req AuthRequest) (AuthRequest, s
 		return req, "", err
 	}
 	now := c.cfg.Now()
-	ro, ok := c.requestObjects.take(kind, now)
-	if r, more := c.requestObjects.reserve(kind); more {
-		ahead := req // a copy: req gets its secrets below
-		go restock(c, c.requestObjects, r, "a request object", func(now time.Time) (signedRequest, error) {
-			return c.signNewRequest(ahead, now)
-		})
-	}
+	ahead := req // a copy: req gets its secrets below
+	ro, ok := c.requestObjects.draw(c, kind, now, "a request object", func(now time.Time) (signedRequest, error) {
+		return c.signNewRequest(ahead, now)
+	})
 	if !ok {
 		if ro, err = c.signNewRequest(req, now); err != nil {
 			return req, "", newError(StageAuthorization, CodeProtocol, err)
@@ -133,13 +129,6 @@ func requestKind(req AuthRequest) (string, error) {
 		ForceLogin bool
 	}{req.Service, req.Claims, req.ACRValues, req.UILocales, req.ForceLogin})
 	return string(b), err
-}
-
-// withPlaceholderSecrets returns req with well-formed stand-ins for the
-// secrets, to check the rest of it before any are made.
-func withPlaceholderSecrets(req AuthRequest) AuthRequest {
-	req.State, req.Nonce, req.CodeVerifier = "-", "-", strings.Repeat("-", 43)
-	return req
 }
 
 // authURL builds the authorization URL for req from its request object's

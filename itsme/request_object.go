@@ -13,11 +13,21 @@ import (
 // maxSecretLen caps state and nonce; the bridge generates 32 characters.
 const maxSecretLen = 512
 
+// serviceScope returns the scope that asks itsme for service, "openid
+// service:<code>", or ErrUnknownService when no code is configured for it.
+func (c *Client) serviceScope(service Service) (string, error) {
+	code, ok := c.cfg.ServiceCodes[service]
+	if !ok {
+		return "", fmt.Errorf("%w: %.64q", ErrUnknownService, string(service))
+	}
+	return "openid service:" + code, nil
+}
+
 // checkAuthRequest validates the per-flow values and returns the scope.
 func (c *Client) checkAuthRequest(req AuthRequest) (scope string, err error) {
-	code, ok := c.cfg.ServiceCodes[req.Service]
-	if !ok {
-		return "", fmt.Errorf("%w: %.64q", ErrUnknownService, string(req.Service))
+	scope, err = c.serviceScope(req.Service)
+	if err != nil {
+		return "", err
 	}
 	switch {
 	case req.State == "" || len(req.State) > maxSecretLen:
@@ -27,7 +37,7 @@ func (c *Client) checkAuthRequest(req AuthRequest) (scope string, err error) {
 	case !validVerifier(req.CodeVerifier):
 		return "", fmt.Errorf("%w: code verifier must be 43-128 unreserved characters", ErrInvalidRequest)
 	}
-	return "openid service:" + code, nil
+	return scope, nil
 }
 
 // hasClaims reports whether the claims request asks for anything.

@@ -122,14 +122,16 @@ func (s *stock[T]) put(r reservation[T], v T, made time.Time, ok bool) {
 	}
 }
 
-// ready returns how many values are ready for key, for tests and metrics.
-func (s *stock[T]) ready(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sh := s.byKey[key]; sh != nil {
-		return len(sh.ready)
+// draw takes the oldest fresh value for key, as take does, and when key
+// is in steady demand and its shelf has room (reserve), starts making one
+// more with build on a goroutine of its own (restock). ok is false when
+// none was fresh: the caller then makes its own.
+func (s *stock[T]) draw(c *Client, key string, now time.Time, what string, build func(now time.Time) (T, error)) (v T, ok bool) {
+	v, ok = s.take(key, now)
+	if r, more := s.reserve(key); more {
+		go restock(c, s, r, what, build)
 	}
-	return 0
+	return v, ok
 }
 
 // restock makes one value for reservation r on the calling goroutine with

@@ -144,3 +144,13 @@ func keys[T any](s *stock[T]) []string {
 	}
 	return out
 }
+
+// ready returns how many values are ready for key.
+func (s *stock[T]) ready(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sh := s.byKey[key]; sh != nil {
+		return len(sh.ready)
+	}
+	return 0
+}
