@@ -180,6 +180,13 @@ func soapFault(code string, reason, cause error) *ArtifactResolveError {
 // accepted: a replay cache entry for its ID must live at least this long.
 func (p *ArtifactResolveParser) MaxAge() time.Duration { return p.window().maxAge() }
 
+// ReplayDeadline is until when the replay marker of a request p accepted
+// with this IssueInstant must be kept: past the last moment p would accept
+// it again (catalogue REQ-09).
+func (p *ArtifactResolveParser) ReplayDeadline(issueInstant time.Time) time.Time {
+	return p.window().replayDeadline(issueInstant)
+}
+
 // window is the IssueInstant window of p's requests.
 func (p *ArtifactResolveParser) window() issueWindow {
 	return issueWindow{skew: p.MaxClockSkew, age: p.MaxRequestAge}

@@ -213,6 +213,13 @@ func xsBoolean(v string) (bool, error) {
 // replay cache entry for the request ID must live at least this long.
 func (p *RequestParser) MaxAge() time.Duration { return p.window().maxAge() }
 
+// ReplayDeadline is until when the replay marker of a message p accepted
+// with this IssueInstant must be kept: past the last moment p would accept
+// it again (catalogue REQ-09).
+func (p *RequestParser) ReplayDeadline(issueInstant time.Time) time.Time {
+	return p.window().replayDeadline(issueInstant)
+}
+
 // window is the IssueInstant window of p's messages.
 func (p *RequestParser) window() issueWindow {
 	return issueWindow{skew: p.MaxClockSkew, age: p.MaxRequestAge}

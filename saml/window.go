@@ -31,6 +31,19 @@ func (w issueWindow) maxAge() time.Duration {
 	return age + w.maxSkew()
 }
 
+// replayMargin is how long a replay marker outlives the last moment its
+// message is accepted.
+const replayMargin = time.Minute
+
+// replayDeadline is until when a replay marker for a message issued at
+// issueInstant must be kept: the last moment the window accepts it, plus
+// replayMargin. It is counted from the IssueInstant, not from receipt: an
+// IssueInstant up to the skew ahead of our clock keeps a message
+// acceptable for longer than maxAge from now.
+func (w issueWindow) replayDeadline(issueInstant time.Time) time.Time {
+	return issueInstant.Add(w.maxAge() + replayMargin)
+}
+
 // check refuses an IssueInstant outside the window at now.
 func (w issueWindow) check(issueInstant, now time.Time) error {
 	switch {

@@ -236,8 +236,7 @@ func (s *Server) handleArtifactResolve(w http.ResponseWriter, r *http.Request) {
 	}
 	log := s.logger(r.Context()).With("sp", res.SP.EntityID, "request_id", truncate(res.ID, 64))
 	now := s.cfg.Now()
-	deadline := res.IssueInstant.Add(p.MaxAge() + time.Minute)
-	if err := s.cfg.Store.MarkSeen(ctx, "artifactresolve|"+res.SP.EntityID+"|"+res.ID, now, deadline); err != nil {
+	if err := s.cfg.Store.MarkSeen(ctx, "artifactresolve|"+res.SP.EntityID+"|"+res.ID, now, p.ReplayDeadline(res.IssueInstant)); err != nil {
 		if errors.Is(err, session.ErrReplay) {
 			log.Warn("ArtifactResolve replayed")
 			s.answerArtifact(w, res.ID, res.SP, &saml.StatusError{Status: saml.StatusRequester, SubStatus: saml.StatusRequestDenied,

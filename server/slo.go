@@ -63,13 +63,8 @@ func (s *Server) handleSLO(w http.ResponseWriter, r *http.Request) {
 	sp := msg.SP
 	log := s.logger(r.Context()).With("sp", sp.EntityID, "message_id", truncate(msg.ID(), 64), "binding", shortBinding(msg.Binding))
 	now := s.cfg.Now()
-	// Replay (REQ-09): the parser accepts a message while now ≤
-	// IssueInstant + MaxAge, so the marker must live that long (plus a
-	// margin), counted from the IssueInstant as for AuthnRequests: an
-	// IssueInstant up to the allowed skew ahead of our clock keeps the
-	// message acceptable for longer than MaxAge from now.
-	deadline := msg.IssueInstant().Add(s.cfg.Parser.MaxAge() + time.Minute)
-	if !s.firstUse(w, r, audit.StageLogout, "logout", sp.EntityID, msg.ID(), now, deadline, log) {
+	// Replay (REQ-09): the marker outlives every copy the parser accepts.
+	if !s.firstUse(w, r, audit.StageLogout, "logout", sp.EntityID, msg.ID(), now, s.cfg.Parser.ReplayDeadline(msg.IssueInstant()), log) {
 		return
 	}
 	if msg.Request != nil {

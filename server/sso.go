@@ -30,11 +30,8 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 	log := s.logger(r.Context()).With("sp", sp.EntityID, "request_id", truncate(req.Request.ID, 64), "binding", shortBinding(req.Binding))
 	now := s.cfg.Now()
 
-	// Replay (REQ-09): the parser accepts a request while now ≤
-	// IssueInstant + MaxAge(), so the marker must live at least that long
-	// (plus a margin).
-	deadline := req.Request.IssueInstant.Add(s.cfg.Parser.MaxAge() + time.Minute)
-	if !s.firstUse(w, r, audit.StageSSO, "authnreq", sp.EntityID, req.Request.ID, now, deadline, log) {
+	// Replay (REQ-09): the marker outlives every copy the parser accepts.
+	if !s.firstUse(w, r, audit.StageSSO, "authnreq", sp.EntityID, req.Request.ID, now, s.cfg.Parser.ReplayDeadline(req.Request.IssueInstant), log) {
 		return
 	}
 
