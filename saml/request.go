@@ -15,6 +15,7 @@ import (
 	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/samlbridge/samlbridge/internal/logtext"
 	"github.com/samlbridge/samlbridge/metadata"
 )
 
@@ -245,7 +246,7 @@ func (p *RequestParser) Parse(r *http.Request) (*AuthnRequest, error) {
 		if errors.As(err, &re) {
 			// The cause may quote the request (a time value that does not
 			// parse is echoed whole): cut, as the bridge's own log does.
-			p.logger().Debug("AuthnRequest rejected", "reason", re.Reason, "cause", cutText(fmt.Sprint(re.Err), maxLoggedCause))
+			p.logger().Debug("AuthnRequest rejected", "reason", re.Reason, "cause", logtext.Cut(fmt.Sprint(re.Err), maxLoggedCause))
 		}
 		return nil, err
 	}
@@ -463,15 +464,3 @@ func (p *RequestParser) logger() *slog.Logger {
 
 // maxLoggedCause caps the cause of a rejection in the debug log.
 const maxLoggedCause = 300
-
-// cutText returns s cut to at most n bytes, on a rune boundary, with "…"
-// when cut.
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}

@@ -526,21 +526,3 @@ func TestRejectionLogIsBounded(t *testing.T) {
 		t.Errorf("rejection log line is %d bytes, want at most 1 KiB", len(line))
 	}
 }
-
-func TestCutText(t *testing.T) {
-	for _, tt := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly", 7, "exactly"},
-		{"abcdef", 3, "abc…"},
-		{"aéb", 2, "a…"}, // é is two bytes: not cut in half
-		{"", 0, ""},
-	} {
-		if got := cutText(tt.in, tt.n); got != tt.want {
-			t.Errorf("cutText(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-		}
-	}
-}

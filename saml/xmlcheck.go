@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/samlbridge/samlbridge/internal/logtext"
 	"github.com/samlbridge/samlbridge/xmlguard"
 )
 
@@ -262,8 +263,5 @@ func walk(el *etree.Element, fn func(*etree.Element)) {
 // quote renders an untrusted value for logs: Go-quoted and cut to
 // maxErrValueBytes.
 func quote(s string) string {
-	if len(s) > maxErrValueBytes {
-		s = s[:maxErrValueBytes] + "…"
-	}
-	return fmt.Sprintf("%q", s)
+	return fmt.Sprintf("%q", logtext.Cut(s, maxErrValueBytes))
 }

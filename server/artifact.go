@@ -15,6 +15,7 @@ import (
 
 	crewjam "github.com/crewjam/saml"
 	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/logtext"
 
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -226,7 +227,7 @@ func (s *Server) handleArtifactResolve(w http.ResponseWriter, r *http.Request) {
 			writeSOAP(w, http.StatusInternalServerError, saml.SOAPFault(saml.FaultServer, "The request could not be processed."))
 			return
 		}
-		s.logger(r.Context()).Warn("ArtifactResolve refused", "reason", ae.Reason, "cause", truncate(fmt.Sprint(ae.Err), 300))
+		s.logger(r.Context()).Warn("ArtifactResolve refused", "reason", ae.Reason, "cause", logtext.Cut(fmt.Sprint(ae.Err), 300))
 		if ae.InResponseTo == "" {
 			writeSOAP(w, http.StatusInternalServerError, saml.SOAPFault(ae.FaultCode, "The request is not a SOAP 1.1 SAML ArtifactResolve."))
 			return
@@ -234,7 +235,7 @@ func (s *Server) handleArtifactResolve(w http.ResponseWriter, r *http.Request) {
 		s.answerArtifact(w, ae.InResponseTo, ae.SP, ae.Status, nil)
 		return
 	}
-	log := s.logger(r.Context()).With("sp", res.SP.EntityID, "request_id", truncate(res.ID, 64))
+	log := s.logger(r.Context()).With("sp", res.SP.EntityID, "request_id", logtext.Cut(res.ID, 64))
 	now := s.cfg.Now()
 	if err := s.cfg.Store.MarkSeen(ctx, "artifactresolve|"+res.SP.EntityID+"|"+res.ID, now, p.ReplayDeadline(res.IssueInstant)); err != nil {
 		if errors.Is(err, session.ErrReplay) {

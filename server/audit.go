@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/samlbridge/samlbridge/audit"
+	"github.com/samlbridge/samlbridge/internal/logtext"
 	"github.com/samlbridge/samlbridge/saml"
 )
 
@@ -72,6 +73,6 @@ func (s *Server) record(ctx context.Context, e audit.Event) {
 		done.Store(true)
 	}
 	e.Time = s.cfg.Now()
-	e.RequestID = truncate(e.RequestID, 64)
+	e.RequestID = logtext.Cut(e.RequestID, 64)
 	s.cfg.Audit.Record(ctx, e)
 }

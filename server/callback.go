@@ -12,6 +12,7 @@ import (
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/logtext"
 	"github.com/samlbridge/samlbridge/itsme"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -69,7 +70,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		storeFailed(err)
 		return
 	}
-	log := s.logger(ctx).With("sp", tx.SPEntityID, "request_id", truncate(tx.RequestID, 64), "flow_id", flowID(state))
+	log := s.logger(ctx).With("sp", tx.SPEntityID, "request_id", logtext.Cut(tx.RequestID, 64), "flow_id", flowID(state))
 	cookieValue := s.takeFlowCookie(w, r, state)
 	if cookieValue == "" || subtle.ConstantTimeCompare([]byte(hashBinding(cookieValue)), []byte(tx.BrowserBinding)) != 1 {
 		// Login CSRF / session swapping (OIDC-01): the browser that
@@ -104,7 +105,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 			answer(&saml.StatusError{Status: saml.StatusResponder, Message: "itsme sent an invalid answer."})
 			return
 		}
-		answer(statusFromUpstream(&itsme.Error{Stage: "authorization", Code: truncate(code, 64), Description: q.Get("error_description")}))
+		answer(statusFromUpstream(&itsme.Error{Stage: "authorization", Code: logtext.Cut(code, 64), Description: q.Get("error_description")}))
 		return
 	}
 	code := q.Get("code")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/internal/i18n"
+	"github.com/samlbridge/samlbridge/internal/logtext"
 	"github.com/samlbridge/samlbridge/internal/pagestyle"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
@@ -61,7 +62,7 @@ func (s *Server) handleSLO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sp := msg.SP
-	log := s.logger(r.Context()).With("sp", sp.EntityID, "message_id", truncate(msg.ID(), 64), "binding", shortBinding(msg.Binding))
+	log := s.logger(r.Context()).With("sp", sp.EntityID, "message_id", logtext.Cut(msg.ID(), 64), "binding", shortBinding(msg.Binding))
 	now := s.cfg.Now()
 	// Replay (REQ-09): the marker outlives every copy the parser accepts.
 	if !s.firstUse(w, r, audit.StageLogout, "logout", sp.EntityID, msg.ID(), now, s.cfg.Parser.ReplayDeadline(msg.IssueInstant()), log) {

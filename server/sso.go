@@ -15,6 +15,7 @@ import (
 	"github.com/samlbridge/samlbridge/attributes"
 	"github.com/samlbridge/samlbridge/audit"
 	"github.com/samlbridge/samlbridge/authncontext"
+	"github.com/samlbridge/samlbridge/internal/logtext"
 	"github.com/samlbridge/samlbridge/saml"
 	"github.com/samlbridge/samlbridge/session"
 )
@@ -27,7 +28,7 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sp := req.SP
-	log := s.logger(r.Context()).With("sp", sp.EntityID, "request_id", truncate(req.Request.ID, 64), "binding", shortBinding(req.Binding))
+	log := s.logger(r.Context()).With("sp", sp.EntityID, "request_id", logtext.Cut(req.Request.ID, 64), "binding", shortBinding(req.Binding))
 	now := s.cfg.Now()
 
 	// Replay (REQ-09): the marker outlives every copy the parser accepts.
@@ -103,11 +104,11 @@ func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request, stage aud
 	s.record(r.Context(), audit.Event{Stage: stage, Outcome: audit.Rejected, Reason: requestReason(err)})
 	var re *saml.RequestError
 	if errors.As(err, &re) {
-		s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "reason", re.Reason, "cause", truncate(fmt.Sprint(re.Err), 300))
+		s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "reason", re.Reason, "cause", logtext.Cut(fmt.Sprint(re.Err), 300))
 		s.errorPage(w, pageLang(r), re.HTTPStatus(), re.Code())
 		return
 	}
-	s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "err", truncate(err.Error(), 300))
+	s.logger(r.Context()).Warn("SAML message rejected", "stage", stage, "err", logtext.Cut(err.Error(), 300))
 	s.errorPage(w, pageLang(r), http.StatusBadRequest, codeBadRequest)
 }
 
@@ -123,12 +124,5 @@ func shortBinding(b string) string {
 	case crewjam.HTTPPostBinding:
 		return "post"
 	}
-	return truncate(b, 80)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return logtext.Cut(b, 80)
 }

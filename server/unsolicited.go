@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/samlbridge/samlbridge/audit"
+	"github.com/samlbridge/samlbridge/internal/logtext"
 	"github.com/samlbridge/samlbridge/metadata"
 	"github.com/samlbridge/samlbridge/saml"
 )
@@ -29,7 +30,7 @@ const (
 func (s *Server) handleUnsolicited(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	reject := func(status int, msg, reason, sp string, err error) {
-		s.logger(r.Context()).Warn("unsolicited login refused", "reason", reason, "cause", truncate(fmt.Sprint(err), 300))
+		s.logger(r.Context()).Warn("unsolicited login refused", "reason", reason, "cause", logtext.Cut(fmt.Sprint(err), 300))
 		s.record(ctx, audit.Event{Stage: audit.StageUnsolicited, Outcome: audit.Rejected, Reason: reason, SP: sp})
 		s.errorPage(w, pageLang(r), status, msg)
 	}
