@@ -1158,16 +1158,11 @@ func (c *Config) resolveItsme(r *Resolved, v *validation) {
 // encryption and old encryption keys (catalogue OIDC-20: a key that both
 // decrypts and signs turns a decryption oracle into a signature oracle).
 // Each reuse is a problem at the later setting, naming the earlier one.
-// When there is none, the JOSE keys' own Validate runs as well.
+// The JOSE keys are among these uses, so what their own Validate would
+// find is found here, with the settings named.
 func checkKeySeparation(r *Resolved, v *validation) {
-	reuse := certs.FindKeyReuse(r.keyUses)
-	for _, k := range reuse {
+	for _, k := range certs.FindKeyReuse(r.keyUses) {
 		v.add(k.Again.Name, "holds the same key as %s: %s", k.First.Name, k.Advice())
-	}
-	if len(reuse) == 0 && r.JOSE != nil {
-		if err := r.JOSE.Validate(); err != nil {
-			v.add("itsme", "keys: %w", err)
-		}
 	}
 }
 

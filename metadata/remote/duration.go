@@ -79,7 +79,6 @@ func parseDuration(s string) (time.Duration, error) {
 // rootInfo is what the refresh logic reads from a metadata document's root
 // element.
 type rootInfo struct {
-	hasValidUntil bool
 	validUntil    time.Time     // zero: none given
 	cacheDuration time.Duration // 0: none given
 }
@@ -107,8 +106,7 @@ func readRoot(doc []byte) (rootInfo, error) {
 			}
 			switch a.Name.Local {
 			case "validUntil":
-				info.hasValidUntil = strings.TrimSpace(a.Value) != ""
-				if info.hasValidUntil {
+				if strings.TrimSpace(a.Value) != "" {
 					var t saml.RelaxedTime
 					if err := t.UnmarshalText([]byte(a.Value)); err != nil {
 						return rootInfo{}, fmt.Errorf("validUntil %.40q is not a dateTime", a.Value)

@@ -222,7 +222,7 @@ func (f *fetcher) load(raw []byte, now time.Time, origin string) (*document, err
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", metadata.ErrInvalidMetadata, err)
 	}
-	if f.trust.RequireValidUntil && !info.hasValidUntil {
+	if f.trust.RequireValidUntil && info.validUntil.IsZero() {
 		return nil, fmt.Errorf("%w: the root element has no validUntil (MD-02)", metadata.ErrInvalidMetadata)
 	}
 	kept := sps[:0]
