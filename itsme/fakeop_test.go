@@ -331,6 +331,12 @@ func encryptTo(t testing.TB, alg jose.KeyAlgorithm, enc jose.ContentEncryption, 
 	if zip {
 		opts.Compression = jose.DEFLATE
 	}
+	return encryptWith(t, alg, enc, key, kid, plaintext, opts)
+}
+
+// encryptWith wraps plaintext in a JWE made with opts.
+func encryptWith(t testing.TB, alg jose.KeyAlgorithm, enc jose.ContentEncryption, key any, kid string, plaintext []byte, opts *jose.EncrypterOptions) *jose.JSONWebEncryption {
+	t.Helper()
 	e, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: alg, Key: key, KeyID: kid}, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -113,16 +113,7 @@ func (op *fakeOP) rawJSONSigned(payload string) string {
 // (RSA-OAEP-256, A128CBC-HS256) but with the content type cty.
 func encryptWithCty(t testing.TB, cty string, key any, kid string, plaintext []byte) *jose.JSONWebEncryption {
 	t.Helper()
-	e, err := jose.NewEncrypter(jose.A128CBC_HS256, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: key, KeyID: kid},
-		(&jose.EncrypterOptions{}).WithContentType(jose.ContentType(cty)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwe, err := e.Encrypt(plaintext)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return jwe
+	return encryptWith(t, jose.RSA_OAEP_256, jose.A128CBC_HS256, key, kid, plaintext, (&jose.EncrypterOptions{}).WithContentType(jose.ContentType(cty)))
 }
 
 func TestExchangeRejectsBadIDTokens(t *testing.T) {

@@ -541,7 +541,7 @@ func TestOperationsConfig(t *testing.T) {
 	withItsme := func(extra string) string {
 		return strings.Replace(base, "encryption_key_file: enc.key}", "encryption_key_file: enc.key"+extra+"}", 1)
 	}
-	writeTestKey(t, dir, "next")
+	writeKeyPair(t, dir, "next", time.Now(), 365*24*time.Hour)
 	good := withItsme(", timeout: 3s, breaker: {threshold: 7, cooldown: 1m}, next_signing_key_file: next.key") +
 		"metrics: {listen: \"127.0.0.1:9090\", pprof: true}\nsession: {store: redis, url: \"redis://127.0.0.1:6379/0\", secret: {env: SAMLBRIDGE_TEST_SECRET}, key_prefix: \"prod-a:\"}\n"
 	writeFile(t, dir, "c.yaml", good)

@@ -17,22 +17,6 @@ import (
 	"github.com/samlbridge/samlbridge/certs"
 )
 
-// writeTestKey generates a TEST key with a certificate and writes them to
-// dir/name.key and dir/name.crt.
-func writeTestKey(t *testing.T, dir, name string) {
-	t.Helper()
-	kp, err := certs.Generate(nil, 2048, name+" (TEST KEY)", time.Now(), 365*24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, c, err := kp.EncodePEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, dir, name+".key", string(k))
-	writeFile(t, dir, name+".crt", string(c))
-}
-
 // writePKCS1Copy writes the key of dir/name.key (PKCS#8) again as PKCS#1
 // to dir/name-pkcs1.key: the same key in another file with other bytes.
 func writePKCS1Copy(t *testing.T, dir, name string) {
@@ -140,7 +124,7 @@ func TestKeySeparation(t *testing.T) {
 	shared := t.TempDir()
 	extraKeys := []string{"old", "old2", "next", "saml-next"}
 	for _, n := range extraKeys {
-		writeTestKey(t, shared, n)
+		writeKeyPair(t, shared, n, time.Now(), 365*24*time.Hour)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

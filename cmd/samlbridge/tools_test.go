@@ -88,7 +88,7 @@ func writeToolConfig(t *testing.T, dir, spEntries string, files map[string]strin
 	writeFile(t, dir, "secret.hex", strings.Repeat("0123456789abcdef", 4))
 	// The itsme signing key must not be the SAML signing key (key
 	// separation), so it is a fresh one.
-	writeTestKey(t, dir, "itsme-sig-test")
+	writeKeyPair(t, dir, "itsme-sig-test", time.Now(), 365*24*time.Hour)
 	return writeFile(t, dir, "c.yaml", `external_url: https://idp.example
 saml: {signing_key_file: idp-test.key, signing_cert_file: idp-test.crt, organization_name: Example, organization_url: "https://example.org/"}
 itsme: {issuer: "https://idp.e2e.itsme.services/v2", client_id: C, services: {identification: C_IDENT, authentication: C_LOGIN}, signing_key_file: itsme-sig-test.key, encryption_key_file: sp-test.key}
